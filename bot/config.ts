@@ -1,0 +1,114 @@
+import { z } from 'zod';
+
+/** Raised when the environment is wrong; its message is the one line shown to the person starting the bot. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`Configuration error: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const optional = (s: z.ZodString) => z.preprocess((v) => (v === '' ? undefined : v), s.optional());
+const httpUrl = z
+  .string()
+  .url('must be a URL like https://example.org')
+  .refine((v) => /^https?:\/\//.test(v), 'must start with http:// or https://')
+  .transform((v) => v.replace(/\/+$/, ''));
+
+const schema = z.object({
+  PORT: z.preprocess(
+    (v) => (v === undefined || v === '' ? '3000' : v),
+    z.string().regex(/^\d+$/, 'must be a whole number from 1 to 65535').transform(Number).pipe(z.number().int().min(1, 'must be from 1 to 65535').max(65535, 'must be from 1 to 65535')),
+  ),
+  PUBLIC_URL: z.preprocess((v) => (v === '' ? undefined : v), httpUrl.optional()),
+  DATA_DIR: z.preprocess((v) => (v === undefined || v === '' ? '.data' : v), z.string()),
+  SUPABASE_URL: z.preprocess((v) => (v === '' ? undefined : v), httpUrl.optional()),
+  SUPABASE_SERVICE_ROLE_KEY: optional(z.string().min(20, 'looks too short to be a service-role key')),
+  DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string')),
+  TELEGRAM_BOT_TOKEN: optional(z.string().regex(/^\d+:[A-Za-z0-9_-]{20,}$/, 'must look like 123456789:AA… (the token BotFather gave)')),
+  TELEGRAM_WEBHOOK_SECRET: optional(z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, 'must be 1–256 characters of A–Z, a–z, 0–9, _ and -')),
+  TELEGRAM_API_ROOT: z.preprocess((v) => (v === undefined || v === '' ? 'https://api.telegram.org' : v), httpUrl),
+  TWILIO_ACCOUNT_SID: optional(z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hexadecimal characters')),
+  TWILIO_AUTH_TOKEN: optional(z.string().min(16, 'looks too short to be an auth token')),
+  TWILIO_WHATSAPP_FROM: optional(z.string().regex(/^whatsapp:\+[1-9]\d{6,14}$/, 'must be whatsapp:+ followed by the number in E.164, e.g. whatsapp:+393331234567')),
+  TWILIO_API_BASE: z.preprocess((v) => (v === undefined || v === '' ? 'https://api.twilio.com' : v), httpUrl),
+  LOG_LEVEL: z.preprocess((v) => (v === undefined || v === '' ? 'info' : v), z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })),
+});
+
+export type ChannelMode = 'off' | 'real' | 'emulated';
+
+export interface Config {
+  port: number;
+  publicUrl: string;
+  dataDir: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+  database:
+    | { kind: 'supabase'; url: string; serviceRoleKey: string }
+    | { kind: 'postgres'; url: string }
+    | { kind: 'embedded'; dataDir: string };
+  telegram: { mode: ChannelMode; token?: string; webhookSecret?: string; apiRoot: string };
+  whatsapp: { mode: ChannelMode; accountSid?: string; authToken?: string; from?: string; apiBase: string };
+  /** No channel has credentials: both are emulated and the playground is served. */
+  local: boolean;
+}
+
+/** Validates the environment once; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'environment');
+    const got = env[variable];
+    const shown = got === undefined || /KEY|TOKEN|SECRET|DATABASE_URL/.test(variable) ? '' : ` (got "${got}")`;
+    throw new ConfigError(variable, `${issue.message}${shown}`);
+  }
+  const e = parsed.data;
+  const together = (names: string[]) => {
+    const set = names.filter((n) => e[n as keyof typeof e] !== undefined);
+    if (set.length > 0 && set.length < names.length) {
+      const missing = names.find((n) => e[n as keyof typeof e] === undefined)!;
+      throw new ConfigError(missing, `is required when ${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'} set`);
+    }
+    return set.length === names.length;
+  };
+  const supabase = together(['SUPABASE_URL', 'SUPABASE_SERVICE_ROLE_KEY']);
+  const twilio = together(['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_WHATSAPP_FROM']);
+  if (e.TELEGRAM_WEBHOOK_SECRET && !e.TELEGRAM_BOT_TOKEN) {
+    throw new ConfigError('TELEGRAM_BOT_TOKEN', 'is required when TELEGRAM_WEBHOOK_SECRET is set');
+  }
+  if (supabase && e.DATABASE_URL) {
+    throw new ConfigError('DATABASE_URL', 'cannot be used together with SUPABASE_URL: choose one database');
+  }
+  const telegramReal = e.TELEGRAM_BOT_TOKEN !== undefined;
+  const local = !telegramReal && !twilio;
+  return {
+    port: e.PORT,
+    publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
+    dataDir: e.DATA_DIR,
+    logLevel: e.LOG_LEVEL,
+    database: supabase
+      ? { kind: 'supabase', url: e.SUPABASE_URL!, serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY! }
+      : e.DATABASE_URL
+        ? { kind: 'postgres', url: e.DATABASE_URL }
+        : { kind: 'embedded', dataDir: e.DATA_DIR },
+    telegram: {
+      mode: telegramReal ? 'real' : local ? 'emulated' : 'off',
+      token: e.TELEGRAM_BOT_TOKEN,
+      webhookSecret: e.TELEGRAM_WEBHOOK_SECRET,
+      apiRoot: e.TELEGRAM_API_ROOT,
+    },
+    whatsapp: {
+      mode: twilio ? 'real' : local ? 'emulated' : 'off',
+      accountSid: e.TWILIO_ACCOUNT_SID,
+      authToken: e.TWILIO_AUTH_TOKEN,
+      from: e.TWILIO_WHATSAPP_FROM,
+      apiBase: e.TWILIO_API_BASE,
+    },
+    local,
+  };
+}

@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SqlExecutor } from './executor';
+
+export const SUPABASE_DIR = fileURLToPath(new URL('../../supabase/', import.meta.url));
+
+export interface MigrationFile {
+  version: string;
+  name: string;
+  path: string;
+}
+
+export interface MigrationResult {
+  applied: string[];
+  seeded: boolean;
+  schemaVersion: string | null;
+}
+
+const MIGRATION_NAME = /^(\d{14})_([a-z0-9_]+)\.sql$/;
+// Any fixed number works: it only has to be the same for every process migrating this database.
+const MIGRATION_LOCK = 7_340_129;
+
+export async function listMigrations(dir = join(SUPABASE_DIR, 'migrations')): Promise<MigrationFile[]> {
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.sql')).sort();
+  return names.map((n) => {
+    const m = MIGRATION_NAME.exec(n);
+    if (!m) throw new Error(`migration file name ${n} is not <YYYYMMDDHHMMSS>_<name>.sql`);
+    return { version: m[1]!, name: m[2]!, path: join(dir, n) };
+  });
+}
+
+/** The same bookkeeping tables the Supabase CLI keeps, so both tools agree on what is applied. */
+const TRACKING_SQL = `
+  create schema if not exists supabase_migrations;
+  create table if not exists supabase_migrations.schema_migrations (version text not null primary key, statements text[], name text);
+  create table if not exists supabase_migrations.seed_files (path text not null primary key, hash text not null);
+`;
+
+/**
+ * Applies the bootstrap (non-Supabase databases only), every migration not yet recorded, and the seed
+ * when its content changed. Each step is one transaction under an advisory lock, so two processes
+ * starting together apply each migration once.
+ */
+export async function migrate(db: SqlExecutor, opts: { seed?: boolean; dir?: string } = {}): Promise<MigrationResult> {
+  const dir = opts.dir ?? SUPABASE_DIR;
+  const locked = async <T>(fn: (s: Parameters<Parameters<SqlExecutor['transaction']>[0]>[0]) => Promise<T>) =>
+    db.transaction(async (s) => {
+      await s.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      return fn(s);
+    });
+
+  await locked(async (s) => {
+    await s.exec(TRACKING_SQL);
+    await s.exec(await readFile(join(dir, 'bootstrap.sql'), 'utf8'));
+  });
+
+  const applied: string[] = [];
+  for (const m of await listMigrations(join(dir, 'migrations'))) {
+    const sql = await readFile(m.path, 'utf8');
+    const did = await locked(async (s) => {
+      const seen = await s.query('select 1 from supabase_migrations.schema_migrations where version = $1', [m.version]);
+      if (seen.length > 0) return false;
+      await s.exec(sql);
+      await s.query('insert into supabase_migrations.schema_migrations (version, name, statements) values ($1, $2, $3)', [m.version, m.name, [sql]]);
+      return true;
+    });
+    if (did) applied.push(`${m.version}_${m.name}`);
+  }
+
+  let seeded = false;
+  if (opts.seed !== false) {
+    const seedSql = await readFile(join(dir, 'seed.sql'), 'utf8');
+    const hash = createHash('sha256').update(seedSql).digest('hex');
+    seeded = await locked(async (s) => {
+      const rows = await s.query<{ hash: string }>("select hash from supabase_migrations.seed_files where path = 'supabase/seed.sql'");
+      if (rows[0]?.hash === hash) return false;
+      await s.exec(seedSql);
+      await s.query(
+        "insert into supabase_migrations.seed_files (path, hash) values ('supabase/seed.sql', $1) on conflict (path) do update set hash = excluded.hash",
+        [hash],
+      );
+      return true;
+    });
+  }
+
+  const [row] = await db.query<{ v: string | null }>('select max(version) as v from supabase_migrations.schema_migrations');
+  return { applied, seeded, schemaVersion: row?.v ?? null };
+}

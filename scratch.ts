@@ -1,0 +1,18 @@
+import { loadConfig } from './bot/config';
+import { openDataDoor, anonKey, embeddedSecret, supabaseClient } from './bot/db/client';
+const cfg = loadConfig({ DATA_DIR: '/tmp/scratch/dd1' });
+let t = Date.now();
+const door = await openDataDoor(cfg);
+console.log('open', Date.now() - t, door.mode, door.schemaVersion);
+console.log(await door.supabase.rpc('health'));
+console.log(await door.supabase.rpc('health', {}, { get: true }));
+console.log(await door.supabase.rpc('job_run_claim', { p_job: 'x', p_slot: 's1', p_now: '2026-01-01T00:00:00Z' }));
+console.log(await door.supabase.rpc('job_run_claim', { p_job: 'x', p_slot: 's1', p_now: '2026-01-01T00:00:00Z' }));
+console.log(await door.supabase.rpc('job_run_finish', { p_job: 'x', p_slot: 's1', p_now: '2026-01-01T00:00:00Z', p_summary: { a: 1 } }));
+console.log(await door.supabase.rpc('nope', { a: 1 }));
+const anon = supabaseClient('http://embedded.local', anonKey(await embeddedSecret('/tmp/scratch/dd1')), door.transport!.fetch);
+console.log(await anon.rpc('health'));
+t = Date.now();
+for (let i = 0; i < 200; i++) await door.supabase.rpc('health');
+console.log('per call ms', (Date.now() - t) / 200);
+await door.close();
