@@ -85,7 +85,7 @@ async function takeLock(dataDir: string): Promise<{ ok: true } | { ok: false; pi
 
 /** Called by the server once it listens: one-shot commands find it here. */
 export async function announceServer(dataDir: string, port: number): Promise<void> {
-  await writeFile(join(dataDir, SERVER_FILE), JSON.stringify({ pid: process.pid, port }), { mode: 0o600 });
+  await writeFile(join(resolve(dataDir), SERVER_FILE), JSON.stringify({ pid: process.pid, port }), { mode: 0o600 });
 }
 
 async function localDoor(executor: SqlExecutor, mode: 'embedded' | 'postgres', secret: string, onClose: () => Promise<void>, seed: boolean): Promise<DataDoor> {

@@ -64,14 +64,14 @@ export interface ServedHandler {
 /** Serves a Fetch handler on loopback (port 0 = any free port); used by the server, emulators and tests. */
 export async function serveFetch(handler: FetchHandler, opts: { port?: number; host?: string } = {}): Promise<ServedHandler> {
   const host = opts.host ?? '127.0.0.1';
-  const server = createServer(toNodeListener(handler, `http://${host}`));
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  const server = createServer(toNodeListener(handler, `http://${shownHost}`));
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${shownHost}:${port}`,
     port,

@@ -1,0 +1,53 @@
+import cron from 'node-cron';
+import type { Clock } from '../../bot/clock';
+import { PROGRAMME_TZ } from '../../bot/time';
+import { housekeeping } from './housekeeping';
+import type { Job, JobDeps, JobSummary } from './types';
+
+export type { Job, JobDeps, JobSummary };
+
+/** Every scheduled job, in one visible list. */
+export const JOBS: readonly Job[] = [housekeeping];
+
+export const findJob = (name: string) => JOBS.find((j) => j.name === name);
+
+export type JobOutcome = { job: string; slot: string; ran: true; summary: JobSummary } | { job: string; slot: string; ran: false; reason: string };
+
+/** Runs a job for the slot `now` falls in, unless another run (this process or another) already has it. */
+export async function runJob(job: Job, deps: JobDeps, now: Date): Promise<JobOutcome> {
+  const slot = job.slot(now);
+  const claim = await deps.db.rpc('job_run_claim', { p_job: job.name, p_slot: slot, p_now: now.toISOString() });
+  if (claim.error) throw new Error(`job_run_claim failed: ${claim.error.message}`);
+  if (claim.data !== true) return { job: job.name, slot, ran: false, reason: 'this slot already ran' };
+  const summary = await job.run(deps, now);
+  const done = await deps.db.rpc('job_run_finish', { p_job: job.name, p_slot: slot, p_now: now.toISOString(), p_summary: summary });
+  if (done.error) throw new Error(`job_run_finish failed: ${done.error.message}`);
+  return { job: job.name, slot, ran: true, summary };
+}
+
+export interface Scheduler {
+  stop(): Promise<void>;
+}
+
+/** Schedules every job under node-cron in Europe/Rome; a run never overlaps the previous one. */
+export function scheduleJobs(deps: JobDeps, clock: Clock, jobs: readonly Job[] = JOBS): Scheduler {
+  const tasks = jobs.map((job) =>
+    cron.schedule(
+      job.schedule,
+      async () => {
+        try {
+          const outcome = await runJob(job, deps, clock.now());
+          deps.logger.info({ job: job.name, slot: outcome.slot, ran: outcome.ran }, 'job finished');
+        } catch (err) {
+          deps.logger.error({ job: job.name, err: (err as Error).message }, 'job failed');
+        }
+      },
+      { timezone: PROGRAMME_TZ, name: job.name, noOverlap: true },
+    ),
+  );
+  return {
+    async stop() {
+      await Promise.all(tasks.map((t) => t.stop()));
+    },
+  };
+}

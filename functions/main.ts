@@ -1,0 +1,64 @@
+import { systemClock } from '../bot/clock';
+import { ConfigError, loadConfig } from '../bot/config';
+import { announceServer, openDataDoor } from '../bot/db/client';
+import { serveFetch } from '../bot/http/node-adapter';
+import { createLogger } from '../bot/logger';
+import { scheduleJobs } from './jobs';
+import { createApp } from './server';
+
+/** `npm start`: validate the configuration, open the database, serve, schedule the jobs, stop cleanly. */
+async function main() {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  const clock = systemClock;
+  const startedAt = clock.now();
+
+  // a signal during start-up waits for the database to open, then closes it cleanly
+  let stopRequested: string | null = null;
+  let stop = async (signal: string) => void (stopRequested = signal);
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  const door = await openDataDoor(config, { logger });
+  const app = createApp({ config, logger, clock, door, startedAt });
+  let served;
+  try {
+    served = await serveFetch(app, { port: config.port, host: '::' });
+  } catch (err) {
+    await door.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    console.error(code === 'EADDRINUSE' ? `Configuration error: PORT ${config.port} is already in use` : `Cannot listen on PORT ${config.port}: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  if (config.database.kind === 'embedded' && door.mode === 'embedded') await announceServer(config.database.dataDir, served.port);
+  const scheduler = scheduleJobs({ db: door.supabase, logger, config }, clock);
+
+  logger.info(
+    { port: served.port, database: door.mode, schemaVersion: door.schemaVersion, telegram: config.telegram.mode, whatsapp: config.whatsapp.mode, ms: clock.now().getTime() - startedAt.getTime() },
+    `listening on ${config.publicUrl}`,
+  );
+
+  let stopping = false;
+  stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await scheduler.stop();
+    await served.close();
+    await door.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  if (stopRequested) await stop(stopRequested);
+}
+
+await main();
