@@ -1,0 +1,92 @@
+import { PGlite } from '@electric-sql/pglite';
+import { inject, describe, expect, it } from 'vitest';
+import { pgliteExecutor, postgresExecutor, type SqlExecutor } from '../../bot/db/executor';
+import { listMigrations, migrate } from '../../bot/db/migrate';
+import { freshPostgresDatabase } from '../support/databases';
+
+async function expectSupabaseShape(db: SqlExecutor) {
+  const tables = await db.query<{ name: string; rls: boolean; comment: string | null }>(
+    `select c.relname as name, c.relrowsecurity as rls, obj_description(c.oid, 'pg_class') as comment
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = 'public' and c.relkind = 'r'`,
+  );
+  expect(tables.map((t) => t.name)).toEqual(
+    expect.arrayContaining(['contacts', 'families', 'children', 'staff', 'family_assignments', 'outbox', 'inbound_log', 'audit_log']),
+  );
+  for (const t of tables) {
+    expect(t.rls, `RLS on ${t.name}`).toBe(true);
+    expect(t.comment, `comment on ${t.name}`).toBeTruthy();
+  }
+  const functions = await db.query<{ name: string; anon: boolean; authn: boolean; pub: boolean; service: boolean; definer: boolean; config: string[] | null }>(
+    `select p.oid::regprocedure::text as name,
+            has_function_privilege('anon', p.oid, 'execute') as anon,
+            has_function_privilege('authenticated', p.oid, 'execute') as authn,
+            exists (select 1 from aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a where a.grantee = 0 and a.privilege_type = 'EXECUTE') as pub,
+            has_function_privilege('service_role', p.oid, 'execute') as service,
+            p.prosecdef as definer, p.proconfig as config
+       from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'public'`,
+  );
+  expect(functions.length).toBeGreaterThan(0);
+  for (const f of functions) {
+    expect({ f: f.name, anon: f.anon, authenticated: f.authn, public: f.pub, service: f.service }).toEqual({ f: f.name, anon: false, authenticated: false, public: false, service: true });
+    expect(f.config ?? [], `search_path pinned on ${f.name}`).toContain('search_path=""');
+  }
+}
+
+describe('migrations', () => {
+  it('apply from scratch on PGlite, and a second run applies nothing', async () => {
+    const db = pgliteExecutor(await PGlite.create());
+    const first = await migrate(db);
+    const files = await listMigrations();
+    expect(first.applied).toEqual(files.map((f) => `${f.version}_${f.name}`));
+    expect(first.seeded).toBe(true);
+    expect(first.schemaVersion).toBe(files.at(-1)!.version);
+    const second = await migrate(db);
+    expect(second).toEqual({ applied: [], seeded: false, schemaVersion: first.schemaVersion });
+    await expectSupabaseShape(db);
+    const [{ n }] = (await db.query<{ n: number }>('select count(*)::int as n from public.districts')) as [{ n: number }];
+    expect(n).toBeGreaterThan(0);
+    await db.close();
+  });
+
+  it.each(['18', '15'] as const)('apply unchanged on a real PostgreSQL %s, twice, and from two processes at once', async (version) => {
+    if (version === '15' && !inject('pg15Url')) {
+      console.warn('PostgreSQL 15 is not installed here: set PG15_BIN or install postgresql-15 to run this case');
+      return;
+    }
+    const target = await freshPostgresDatabase(version);
+    const a = postgresExecutor(target.url);
+    const b = postgresExecutor(target.url);
+    try {
+      const [ra, rb] = await Promise.all([migrate(a), migrate(b)]);
+      const files = await listMigrations();
+      // each migration is applied by exactly one of the two
+      expect([...ra.applied, ...rb.applied].sort()).toEqual(files.map((f) => `${f.version}_${f.name}`));
+      const again = await migrate(a);
+      expect(again.applied).toEqual([]);
+      expect(again.seeded).toBe(false);
+      await expectSupabaseShape(a);
+    } finally {
+      await a.close();
+      await b.close();
+      await target.drop();
+    }
+  });
+
+  it('keep Supabase\'s own auth helpers: the bootstrap only creates what is missing', async () => {
+    const target = await freshPostgresDatabase();
+    const db = postgresExecutor(target.url);
+    try {
+      // as on Supabase, auth.uid() already exists with its own definition
+      await db.query(`create schema auth; create function auth.uid() returns uuid language sql as $$ select '00000000-0000-0000-0000-00000000abcd'::uuid $$`);
+      await migrate(db);
+      const [row] = await db.query<{ uid: string }>('select auth.uid()::text as uid');
+      expect(row?.uid).toBe('00000000-0000-0000-0000-00000000abcd');
+      const [jwt] = await db.query<{ ok: boolean }>(`select to_regprocedure('auth.jwt()') is not null as ok`);
+      expect(jwt?.ok).toBe(true);
+    } finally {
+      await db.close();
+      await target.drop();
+    }
+  });
+});

