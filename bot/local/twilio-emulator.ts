@@ -335,7 +335,9 @@ export function createTwilioEmulator(opts: TwilioEmulatorOptions): TwilioEmulato
       dateCreated: t, dateUpdated: t, dateSent: null, seq: ++seq, readOnDelivery: false, callbacks: Promise.resolve(),
     };
     messages.set(m.sid, m);
-    byUser.set(to, [...(byUser.get(to) ?? []), m]);
+    const thread = byUser.get(to);
+    if (thread) thread.push(m);
+    else byUser.set(to, [m]);
     counters.created++;
     const response = json(201, resource(m));
     enqueue(m);
@@ -395,7 +397,7 @@ export function createTwilioEmulator(opts: TwilioEmulatorOptions): TwilioEmulato
       counters.tooManyRequests++;
       return twilioError(429, 20429, 'Too Many Requests');
     };
-    
+    if (inFlight >= maxConcurrent) return tooMany();
     inFlight++;
     try {
       const fault = takeFault();
