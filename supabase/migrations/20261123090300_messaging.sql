@@ -43,9 +43,43 @@ create table public.inbound_log (
   -- Telegram update_id (per bot) or Twilio MessageSid
   provider_message_id text not null,
   received_at timestamptz not null,
+  -- set in the transaction that stores the replies: a crash before it lets the redelivery be handled
+  handled_at timestamptz,
   primary key (channel, provider_message_id)
 );
 comment on table public.inbound_log is 'Provider ids of inbound updates already processed, so a redelivery is acknowledged and not handled twice.';
+
+-- ----------------------------------------------------------------------------
+-- Media she sent (kept as a provider reference for her tutor, never downloaded here)
+-- ----------------------------------------------------------------------------
+create table public.media_refs (
+  id uuid primary key default gen_random_uuid(),
+  contact_id uuid not null references public.contacts (id) on delete cascade,
+  provider_message_id text not null,
+  kind text not null check (kind in ('photo', 'voice', 'document', 'video', 'other')),
+  -- Twilio MediaUrl or Telegram file_id
+  ref text not null,
+  content_type text,
+  received_at timestamptz not null,
+  unique (provider_message_id, ref)
+);
+comment on table public.media_refs is 'Photos, voice notes and documents a person sent: the provider reference, for her tutor to open.';
+create index media_refs_contact_idx on public.media_refs (contact_id);
+
+-- ----------------------------------------------------------------------------
+-- WhatsApp templates for business-initiated messages outside the 24-hour window
+-- ----------------------------------------------------------------------------
+create table public.message_templates (
+  kind text not null check (kind ~ '^[a-z_]{2,40}$'),
+  language text not null,
+  -- Twilio Content SID (HX…) of an approved template
+  content_sid text not null check (content_sid ~ '^HX[0-9a-fA-F]{32}$'),
+  -- payload fields feeding {{1}}, {{2}}, …; empty for a template with no variables
+  variables text[] not null default '{}',
+  updated_at timestamptz not null default now(),
+  primary key (kind, language)
+);
+comment on table public.message_templates is 'Approved WhatsApp Content templates per message kind and language, used outside the 24-hour window.';
 create index inbound_log_received_idx on public.inbound_log (received_at);
 
 -- ----------------------------------------------------------------------------
@@ -53,6 +87,8 @@ create index inbound_log_received_idx on public.inbound_log (received_at);
 -- ----------------------------------------------------------------------------
 alter table public.outbox enable row level security;
 alter table public.inbound_log enable row level security;
+alter table public.media_refs enable row level security;
+alter table public.message_templates enable row level security;
 
-revoke all on table public.outbox, public.inbound_log from public, anon, authenticated;
-grant select, insert, update, delete on table public.outbox, public.inbound_log to service_role;
+revoke all on table public.outbox, public.inbound_log, public.media_refs, public.message_templates from public, anon, authenticated;
+grant select, insert, update, delete on table public.outbox, public.inbound_log, public.media_refs, public.message_templates to service_role;

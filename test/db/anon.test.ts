@@ -43,7 +43,11 @@ describe('as anon (and as a signed-in user)', () => {
       const res = await anon.rpc(name, {}, { get: true });
       // 401 permission denied; 404 only if the arguments do not match, so try with no arguments first and all-null arguments next
       if (res.status === 404) {
-        const argNames = await db.query<{ names: string[] }>(`select coalesce(proargnames, '{}') as names from pg_proc where proname = $1`, [name]);
+        const argNames = await db.query<{ names: string[] }>(
+          `select coalesce(array(select u.n from unnest(proargnames, coalesce(proargmodes::text[], array_fill('i'::text, array[pronargs]))) as u(n, m) where u.m in ('i', 'b', 'v')), '{}') as names
+             from pg_proc where proname = $1`,
+          [name],
+        );
         const args = Object.fromEntries((argNames[0]?.names ?? []).map((n) => [n, null]));
         const again = await anon.rpc(name, args);
         expect([name, again.status, again.error?.code]).toEqual([name, 401, '42501']);

@@ -1,0 +1,43 @@
+import type { ChannelName, Choice } from '../core/types';
+
+/** A claimed outbox row, with what a channel needs to deliver it. */
+export interface OutboundMessage {
+  id: number;
+  contactId: string;
+  providerId: string;
+  language: string;
+  lastInboundAt: Date | null;
+  kind: string;
+  payload: { text: string; choices?: Choice[]; templateVariables?: Record<string, string> };
+  attempts: number;
+  template: { contentSid: string; variables: string[] } | null;
+}
+
+/** What a provider's answer means for the outbox, in courier's few kinds. */
+export type SendOutcome =
+  | { kind: 'sent'; providerMessageId: string }
+  | { kind: 'retry'; reason: string; retryAfterMs?: number }
+  | { kind: 'contact_gone'; reason: string }
+  | { kind: 'permanent'; reason: string }
+  | { kind: 'no_template'; reason: string };
+
+/** Channel limits are data: the dispatcher paces each channel by these. */
+export interface ChannelLimits {
+  /** messages per second overall for this sender */
+  perSecond: number;
+  /** messages per second to one chat; 0 = no per-chat limit */
+  perChatPerSecond: number;
+}
+
+export interface ChannelSender {
+  readonly channel: ChannelName;
+  readonly limits: ChannelLimits;
+  send(message: OutboundMessage, now: Date): Promise<SendOutcome>;
+}
+
+export const DEFAULT_LIMITS: Record<ChannelName, ChannelLimits> = {
+  // Telegram Bot FAQ: about 30 messages/s in bulk, about 1/s per chat
+  telegram: { perSecond: 30, perChatPerSecond: 1 },
+  // Twilio WhatsApp default: 80 messages/s per sender
+  whatsapp: { perSecond: 80, perChatPerSecond: 0 },
+};

@@ -1,0 +1,111 @@
+import { differenceInMilliseconds } from 'date-fns';
+import twilio from 'twilio';
+import type RequestClient from 'twilio/lib/base/RequestClient';
+import { languageFromPhone } from '../core/languages';
+import type { Inbound, InboundMedia, MediaKind, Reply } from '../core/types';
+import { DEFAULT_LIMITS, type ChannelLimits, type ChannelSender, type OutboundMessage, type SendOutcome } from './types';
+
+export const WHATSAPP_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/** No environment variable moves Twilio's host: the SDK's RequestClient is taught to, for TWILIO_API_BASE. */
+export class ApiBaseRequestClient extends twilio.RequestClient {
+  constructor(private readonly apiBase: string) {
+    super();
+  }
+  override request<TData>(opts: RequestClient.RequestOptions<TData>) {
+    return super.request({ ...opts, uri: opts.uri.replace('https://api.twilio.com', this.apiBase) });
+  }
+}
+
+/** WhatsApp has no inline buttons in a session message: choices become numbered lines. */
+export function renderWhatsApp(reply: Reply, hint: string): string {
+  if (!reply.choices?.length) return reply.text;
+  const lines = reply.choices.map((c, i) => `${i + 1}. ${c.label}`);
+  return `${reply.text}\n\n${lines.join('\n')}\n\n${hint}`;
+}
+
+const mediaKind = (contentType: string): MediaKind =>
+  contentType.startsWith('image/') ? 'photo' : contentType.startsWith('audio/') ? 'voice' : contentType.startsWith('video/') ? 'video' : contentType ? 'document' : 'other';
+
+export const stripWhatsApp = (address: string) => address.replace(/^whatsapp:/, '');
+
+/** A Twilio inbound webhook's form fields → the core's Inbound. */
+export function parseWhatsAppWebhook(params: Record<string, string>): Inbound | null {
+  const from = params.From;
+  const sid = params.MessageSid ?? params.SmsMessageSid;
+  if (!from?.startsWith('whatsapp:') || !sid) return null;
+  const media: InboundMedia[] = [];
+  const count = Number(params.NumMedia ?? '0') || 0;
+  for (let i = 0; i < count; i++) {
+    const url = params[`MediaUrl${i}`];
+    const type = params[`MediaContentType${i}`] ?? '';
+    if (url) media.push({ kind: mediaKind(type), ref: url, contentType: type || undefined });
+  }
+  const providerId = stripWhatsApp(from);
+  const text = params.Body?.trim() ? params.Body : undefined;
+  const choiceId = params.ButtonPayload || undefined;
+  if (!text && !choiceId && media.length === 0) return null;
+  return { channel: 'whatsapp', providerId, providerMessageId: sid, text, choiceId, media: media.length ? media : undefined, languageHint: languageFromPhone(providerId) };
+}
+
+/** Twilio's REST errors → outbox outcomes (error codes from Twilio's error dictionary). */
+export function classifyTwilioError(err: unknown): SendOutcome {
+  const e = err as { status?: number; code?: number; message?: string };
+  const reason = `twilio ${e.status ?? '-'}/${e.code ?? '-'}: ${e.message ?? String(err)}`;
+  if (e.status === undefined) return { kind: 'retry', reason };
+  if (e.status === 429 || e.code === 20429) return { kind: 'retry', reason };
+  if (e.status >= 500) return { kind: 'retry', reason };
+  if (e.code === 21610) return { kind: 'contact_gone', reason };
+  if (e.code === 63016) return { kind: 'no_template', reason };
+  return { kind: 'permanent', reason };
+}
+
+export interface WhatsAppChannelOptions {
+  accountSid: string;
+  authToken: string;
+  from: string;
+  apiBase: string;
+  statusCallbackUrl?: string;
+  limits?: ChannelLimits;
+  /** the line under numbered choices, in the person's language */
+  choiceHint: (language: string) => string;
+}
+
+export interface WhatsAppChannel extends ChannelSender {
+  client: ReturnType<typeof twilio>;
+}
+
+export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppChannel {
+  const client = twilio(opts.accountSid, opts.authToken, { httpClient: new ApiBaseRequestClient(opts.apiBase) });
+  return {
+    channel: 'whatsapp',
+    limits: opts.limits ?? DEFAULT_LIMITS.whatsapp,
+    client,
+    async send(message: OutboundMessage, now: Date): Promise<SendOutcome> {
+      const inWindow = message.lastInboundAt !== null && differenceInMilliseconds(now, message.lastInboundAt) < WHATSAPP_WINDOW_MS;
+      const base = { from: opts.from, to: `whatsapp:${message.providerId}`, ...(opts.statusCallbackUrl ? { statusCallback: opts.statusCallbackUrl } : {}) };
+      let params: Parameters<typeof client.messages.create>[0];
+      if (inWindow) {
+        params = { ...base, body: renderWhatsApp(message.payload, opts.choiceHint(message.language)) };
+      } else if (message.template) {
+        const fields = message.payload as unknown as Record<string, unknown>;
+        const variables = message.payload.templateVariables ?? Object.fromEntries(message.template.variables.map((name, i) => [String(i + 1), String(fields[name] ?? '')]));
+        params = { ...base, contentSid: message.template.contentSid, contentVariables: JSON.stringify(variables) };
+      } else {
+        return { kind: 'no_template', reason: `outside the 24-hour window and no template for kind "${message.kind}" in "${message.language}"` };
+      }
+      try {
+        const created = await client.messages.create(params);
+        return { kind: 'sent', providerMessageId: created.sid };
+      } catch (err) {
+        return classifyTwilioError(err);
+      }
+    },
+  };
+}
+
+/** Twilio signs every webhook: HMAC-SHA1 over the exact URL it called and the sorted form fields. */
+export function verifyTwilioSignature(authToken: string, signature: string | null, url: string, params: Record<string, string>): boolean {
+  if (!signature) return false;
+  return twilio.validateRequest(authToken, signature, url, params);
+}

@@ -1,0 +1,56 @@
+import type { Language } from '../i18n';
+
+export type ChannelName = 'telegram' | 'whatsapp';
+
+export interface Choice {
+  id: string;
+  label: string;
+}
+
+/** What the core answers: text plus optional choices; each channel renders them its own way. */
+export interface Reply {
+  text: string;
+  choices?: Choice[];
+}
+
+export type MediaKind = 'photo' | 'voice' | 'document' | 'video' | 'other';
+
+export interface InboundMedia {
+  kind: MediaKind;
+  /** Twilio MediaUrl or Telegram file_id */
+  ref: string;
+  contentType?: string;
+}
+
+/** One message from a person, whatever the channel it came on. */
+export interface Inbound {
+  channel: ChannelName;
+  /** Telegram chat id, or the WhatsApp number in E.164 */
+  providerId: string;
+  /** unique per channel: Telegram `<bot id>:<update_id>`, Twilio MessageSid */
+  providerMessageId: string;
+  text?: string;
+  /** a tapped button: Telegram callback data, WhatsApp quick-reply payload */
+  choiceId?: string;
+  media?: InboundMedia[];
+  /** from Telegram's language_code or the WhatsApp number's country code */
+  languageHint?: Language;
+}
+
+/** A contact as the core sees it at the start of a message. */
+export interface ContactState {
+  id: string;
+  isNew: boolean;
+  language: Language;
+  languageConfirmed: boolean;
+  consent: 'pending' | 'given' | 'declined';
+  status: 'active' | 'paused' | 'unreachable';
+  conversation: ConversationState;
+}
+
+export interface ConversationState {
+  step?: string;
+  /** the choices last offered, so "2" or a label typed on WhatsApp maps back to an id */
+  offered?: Choice[];
+  [key: string]: unknown;
+}

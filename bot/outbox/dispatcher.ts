@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import type { ChannelSender, OutboundMessage, SendOutcome } from '../channels/types';
+import type { Clock } from '../clock';
+import type { Db } from '../db/client';
+import type { Logger } from '../logger';
+import { RateLimiter, realSleep, type Sleep } from './rate-limit';
+
+export interface DispatcherOptions {
+  db: Db;
+  sender: ChannelSender;
+  clock: Clock;
+  logger: Logger;
+  workerId?: string;
+  /** rows claimed per round */
+  batchSize?: number;
+  /** how long a claim is ours; a dispatcher that dies mid-send frees its rows after this */
+  leaseSeconds?: number;
+  /** idle poll interval when nothing wakes it */
+  idleMs?: number;
+  /** after this many attempts a retryable failure becomes permanent */
+  maxAttempts?: number;
+  sleep?: Sleep;
+}
+
+export interface DispatchRound {
+  claimed: number;
+  outcomes: Record<SendOutcome['kind'], number>;
+}
+
+/** Exponential back-off for 5xx and network errors: 3 s doubling, capped at one hour (as grammY's auto-retry). */
+export const backoffMs = (attempt: number) => Math.min(3_000 * 2 ** Math.max(0, attempt - 1), 3_600_000);
+
+/**
+ * Sends one channel's outbox rows. Delivery is at-least-once at exactly one boundary: a dispatcher that dies
+ * after the provider accepted a message and before `outbox_record` committed leaves the row 'sending'; when
+ * its lease runs out the row is claimed and sent again. Everything before that boundary is exactly-once:
+ * the idempotency key stops the same message being queued twice, and SKIP LOCKED claims stop two
+ * dispatchers taking the same row.
+ */
+export class Dispatcher {
+  private readonly limiter: RateLimiter;
+  private readonly workerId: string;
+  private running = false;
+  private wake?: () => void;
+  private loop?: Promise<void>;
+
+  constructor(private readonly opts: DispatcherOptions) {
+    this.workerId = opts.workerId ?? `${opts.sender.channel}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    this.limiter = new RateLimiter(opts.sender.limits, () => opts.clock.now().getTime(), opts.sleep ?? realSleep);
+  }
+
+  /** One claim-send-record round; returns what happened. */
+  async runOnce(): Promise<DispatchRound> {
+    const { db, sender, clock } = this.opts;
+    const claim = await db.rpc('outbox_claim', {
+      p_worker: this.workerId,
+      p_channel: sender.channel,
+      p_now: clock.now().toISOString(),
+      p_limit: this.opts.batchSize ?? Math.max(10, sender.limits.perSecond),
+      p_lease_seconds: this.opts.leaseSeconds ?? 60,
+    });
+    if (claim.error) throw new Error(`outbox_claim failed: ${claim.error.message}`);
+    const rows = (claim.data ?? []) as Record<string, unknown>[];
+    const outcomes: DispatchRound['outcomes'] = { sent: 0, retry: 0, contact_gone: 0, permanent: 0, no_template: 0 };
+    for (const row of rows) {
+      const message = toMessage(row);
+      await this.limiter.take(message.providerId);
+      let outcome = await sender.send(message, clock.now());
+      if (outcome.kind === 'retry' && message.attempts >= (this.opts.maxAttempts ?? 12)) {
+        outcome = { kind: 'permanent', reason: `gave up after ${message.attempts} attempts: ${outcome.reason}` };
+      }
+      outcomes[outcome.kind]++;
+      await this.record(message, outcome);
+    }
+    return { claimed: rows.length, outcomes };
+  }
+
+  private async record(message: OutboundMessage, outcome: SendOutcome) {
+    const now = this.opts.clock.now();
+    const retryAt = outcome.kind === 'retry' ? new Date(now.getTime() + (outcome.retryAfterMs ?? backoffMs(message.attempts))) : null;
+    const res = await this.opts.db.rpc('outbox_record', {
+      p_id: message.id,
+      p_worker: this.workerId,
+      p_outcome: outcome.kind,
+      p_provider_message_id: outcome.kind === 'sent' ? outcome.providerMessageId : null,
+      p_error: outcome.kind === 'sent' ? null : outcome.reason,
+      p_retry_at: retryAt?.toISOString() ?? null,
+      p_now: now.toISOString(),
+    });
+    if (res.error) throw new Error(`outbox_record failed: ${res.error.message}`);
+    if (outcome.kind !== 'sent') {
+      this.opts.logger.warn({ channel: this.opts.sender.channel, outbox: message.id, outcome: outcome.kind, reason: outcome.reason }, 'message not sent');
+    }
+  }
+
+  /** Runs until stopped: rounds back to back while there is work, then waits for `notify()` or the idle interval. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        let claimed = 0;
+        try {
+          claimed = (await this.runOnce()).claimed;
+        } catch (err) {
+          this.opts.logger.error({ channel: this.opts.sender.channel, err: (err as Error).message }, 'dispatch round failed');
+        }
+        if (claimed === 0 && this.running) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, this.opts.idleMs ?? 500);
+            this.wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          this.wake = undefined;
+        }
+      }
+    })();
+  }
+
+  /** Something was just queued: look now instead of at the next poll. */
+  notify(): void {
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+}
+
+function toMessage(r: Record<string, unknown>): OutboundMessage {
+  return {
+    id: Number(r.id),
+    contactId: r.contact_id as string,
+    providerId: r.provider_id as string,
+    language: r.language as string,
+    lastInboundAt: r.last_inbound_at ? new Date(r.last_inbound_at as string) : null,
+    kind: r.kind as string,
+    payload: r.payload as OutboundMessage['payload'],
+    attempts: Number(r.attempts),
+    template: r.template_sid ? { contentSid: r.template_sid as string, variables: (r.template_variables as string[]) ?? [] } : null,
+  };
+}

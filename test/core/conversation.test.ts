@@ -1,0 +1,84 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../bot/clock';
+import { handleInbound, resolveChoice, type CoreDeps } from '../../bot/core/conversation';
+import { languageFromPhone, languageFromTelegram } from '../../bot/core/languages';
+import type { Inbound } from '../../bot/core/types';
+import { createTranslator } from '../../bot/i18n';
+import { createLogger } from '../../bot/logger';
+import { pgliteDb, type TestDb } from '../support/door';
+
+const i18n = createTranslator();
+
+describe('the first conversation', () => {
+  let t: TestDb;
+  let deps: CoreDeps;
+  beforeEach(async () => {
+    t = await pgliteDb();
+    deps = { db: t.db, i18n, clock: new FakeClock('2026-11-23T10:00:00+01:00'), logger: createLogger('silent') };
+  });
+  afterEach(() => t.close());
+
+  const tg = (id: number, extra: Partial<Inbound>): Inbound => ({ channel: 'telegram', providerId: '555', providerMessageId: `1:${id}`, ...extra });
+
+  it('greets an unknown person in the suggested language and offers all 13, that one first', async () => {
+    const out = await handleInbound(deps, tg(1, { text: 'مرحبا', languageHint: 'ar' }));
+    expect(out.replies).toHaveLength(2);
+    expect(out.replies[0]!.text).toBe(i18n.t('ar')('greeting.welcome'));
+    expect(out.replies[1]!.choices).toHaveLength(13);
+    expect(out.replies[1]!.choices![0]).toEqual({ id: 'lang:ar', label: 'العربية' });
+    const rows = await t.sql.query<{ language: string; consent: string; n: number }>(
+      `select c.language, c.consent, (select count(*)::int from public.outbox o where o.contact_id = c.id) as n from public.contacts c`,
+    );
+    expect(rows).toEqual([{ language: 'ar', consent: 'pending', n: 2 }]);
+  });
+
+  it('sets the language she picks, by button, number or name', async () => {
+    await handleInbound(deps, tg(1, { text: 'hi', languageHint: 'en' }));
+    const picked = await handleInbound(deps, tg(2, { choiceId: 'lang:bn' }));
+    expect(picked.replies[0]!.text).toBe(i18n.t('bn')('greeting.languageSet'));
+    const [row] = await t.sql.query<{ language: string; language_confirmed: boolean }>('select language, language_confirmed from public.contacts');
+    expect(row).toEqual({ language: 'bn', language_confirmed: true });
+  });
+
+  it('asks again, kindly, when the answer is not one of the choices', async () => {
+    await handleInbound(deps, tg(1, { text: 'hi', languageHint: 'it' }));
+    const again = await handleInbound(deps, tg(2, { text: 'boh' }));
+    expect(again.replies[0]!.text).toBe(i18n.t('it')('common.notUnderstood'));
+    expect(again.replies[0]!.choices).toHaveLength(13);
+  });
+
+  it('handles the same provider message once', async () => {
+    const first = await handleInbound(deps, tg(7, { text: 'hi' }));
+    const second = await handleInbound(deps, tg(7, { text: 'hi' }));
+    expect(first.duplicate).toBe(false);
+    expect(second).toEqual({ duplicate: true, replies: [] });
+    const [{ n }] = (await t.sql.query<{ n: number }>('select count(*)::int as n from public.outbox')) as [{ n: number }];
+    expect(n).toBe(2);
+  });
+
+  it('keeps a photo as a reference and thanks her for it', async () => {
+    const out = await handleInbound(deps, { channel: 'whatsapp', providerId: '+393331112222', providerMessageId: 'MM1', media: [{ kind: 'photo', ref: 'https://media/1', contentType: 'image/jpeg' }], languageHint: 'it' });
+    expect(out.replies.map((r) => r.text)).toEqual([i18n.t('it')('media.photo')]);
+    const refs = await t.sql.query<{ kind: string; ref: string }>('select kind, ref from public.media_refs');
+    expect(refs).toEqual([{ kind: 'photo', ref: 'https://media/1' }]);
+  });
+});
+
+describe('choices and language hints', () => {
+  const offered = [{ id: 'a', label: 'English' }, { id: 'b', label: 'Italiano' }];
+  it.each([
+    [{ choiceId: 'b' }, 'b'],
+    [{ text: '2' }, 'b'],
+    [{ text: ' italiano ' }, 'b'],
+    [{ text: '3' }, undefined],
+    [{ text: 'hello' }, undefined],
+  ])('%o → %s', (msg, expected) => {
+    expect(resolveChoice({ channel: 'whatsapp', providerId: 'x', providerMessageId: 'y', ...msg }, offered)).toBe(expected);
+  });
+  it.each([['ar', 'ar'], ['en-US', 'en'], ['fil', 'tl'], ['zh-hans', 'zh'], ['de', undefined], [undefined, undefined]])('Telegram %s → %s', (code, lng) => {
+    expect(languageFromTelegram(code)).toBe(lng);
+  });
+  it.each([['+393331234567', 'it'], ['+8801711111111', 'bn'], ['+201001234567', 'ar'], ['+639171234567', 'tl'], ['+380501234567', 'uk'], ['+923001234567', 'ur'], ['+4915112345678', 'it']])('WhatsApp %s → %s', (phone, lng) => {
+    expect(languageFromPhone(phone)).toBe(lng);
+  });
+});
