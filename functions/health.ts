@@ -5,7 +5,7 @@ import type { DataDoor } from '../bot/db/client';
 /** GET /healthz: 200 with what a load balancer and an operator want to know, 503 when the database does not answer. */
 export function healthHandler(deps: { door: DataDoor; config: Config; clock: Clock; startedAt: Date }) {
   return async (): Promise<Response> => {
-    const { data, error } = await deps.door.supabase.rpc('health');
+    const [{ data, error }, counts] = await Promise.all([deps.door.supabase.rpc('health'), deps.door.supabase.rpc('outbox_counts')]);
     const reachable = !error && (data as { ok?: boolean } | null)?.ok === true;
     const body = {
       status: reachable ? 'ok' : 'unavailable',
@@ -18,6 +18,8 @@ export function healthHandler(deps: { door: DataDoor; config: Config; clock: Clo
         telegram: channelState(deps.config.telegram.mode, deps.config.telegram.webhookSecret ? 'webhook' : 'polling'),
         whatsapp: channelState(deps.config.whatsapp.mode, 'webhook'),
       },
+      // held = waiting for a WhatsApp template or for her to write: reported, never dropped
+      outbox: counts.error ? null : counts.data,
       uptimeSeconds: Math.round((deps.clock.now().getTime() - deps.startedAt.getTime()) / 1000),
     };
     return Response.json(body, { status: reachable ? 200 : 503, headers: { 'cache-control': 'no-store' } });

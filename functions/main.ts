@@ -3,6 +3,8 @@ import { ConfigError, loadConfig } from '../bot/config';
 import { announceServer, openDataDoor } from '../bot/db/client';
 import { serveFetch } from '../bot/http/node-adapter';
 import { createLogger } from '../bot/logger';
+import { createTranslator } from '../bot/i18n';
+import { startChannels, type ChannelRoutes } from './channels';
 import { scheduleJobs } from './jobs';
 import { createApp } from './server';
 
@@ -29,7 +31,9 @@ async function main() {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   const door = await openDataDoor(config, { logger });
-  const app = createApp({ config, logger, clock, door, startedAt });
+  const i18n = createTranslator();
+  const routes: ChannelRoutes = { mounts: [] };
+  const app = createApp({ config, logger, clock, door, startedAt, channels: routes });
   let served;
   try {
     served = await serveFetch(app, { port: config.port, host: '::' });
@@ -40,6 +44,7 @@ async function main() {
     process.exit(1);
   }
   if (config.database.kind === 'embedded' && door.mode === 'embedded') await announceServer(config.database.dataDir, served.port);
+  const channels = await startChannels({ config, logger, clock, db: door.supabase, i18n, port: served.port, routes });
   const scheduler = scheduleJobs({ db: door.supabase, logger, config }, clock);
 
   logger.info(
@@ -53,6 +58,7 @@ async function main() {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     await scheduler.stop();
+    await channels.stop();
     await served.close();
     await door.close();
     logger.info('stopped');

@@ -3,6 +3,7 @@ import type { Config } from '../bot/config';
 import type { DataDoor } from '../bot/db/client';
 import type { FetchHandler, RequestInfo } from '../bot/http/node-adapter';
 import type { Logger } from '../bot/logger';
+import type { ChannelRoutes } from './channels';
 import { healthHandler } from './health';
 
 export interface AppDeps {
@@ -11,22 +12,27 @@ export interface AppDeps {
   clock: Clock;
   door: DataDoor;
   startedAt: Date;
+  /** filled in when the channels start, after the server listens */
+  channels: ChannelRoutes;
 }
 
 type Route = { method: string; path: string | RegExp; handler: FetchHandler };
 
 const isLoopback = (addr: string) => addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.');
 
-const notYet = (what: string): FetchHandler => async () =>
-  Response.json({ error: `${what} is not available yet` }, { status: 501 });
+/** A channel's route answers 404 while that channel is off. */
+const whenOn = (pick: () => FetchHandler | undefined): FetchHandler => async (req, info) => {
+  const handler = pick();
+  return handler ? handler(req, info) : new Response('Not Found', { status: 404 });
+};
 
 /** Mounts every entry point on one handler; each stays a portable (Request) => Response. */
 export function createApp(deps: AppDeps): FetchHandler {
   const routes: Route[] = [
     { method: 'GET', path: '/healthz', handler: healthHandler(deps) },
-    { method: 'POST', path: '/telegram/webhook', handler: notYet('the Telegram channel') },
-    { method: 'POST', path: '/whatsapp/webhook', handler: notYet('the WhatsApp channel') },
-    { method: 'POST', path: '/whatsapp/status', handler: notYet('the WhatsApp channel') },
+    { method: 'POST', path: '/telegram/webhook', handler: whenOn(() => deps.channels.telegramWebhook) },
+    { method: 'POST', path: '/whatsapp/webhook', handler: whenOn(() => deps.channels.whatsappWebhook) },
+    { method: 'POST', path: '/whatsapp/status', handler: whenOn(() => deps.channels.whatsappStatus) },
   ];
 
   // One-shot commands reach the embedded database through this process: loopback only, service key required.
@@ -41,6 +47,8 @@ export function createApp(deps: AppDeps): FetchHandler {
 
   return async (req, info) => {
     const { pathname } = new URL(req.url);
+    const mount = deps.channels.mounts.find((m) => pathname === m.prefix || pathname.startsWith(`${m.prefix}/`));
+    if (mount) return mount.handler(req, info);
     const matching = routes.filter((r) => (typeof r.path === 'string' ? r.path === pathname : r.path.test(pathname)));
     const route = matching.find((r) => r.method === '*' || r.method === req.method || (r.method === 'GET' && req.method === 'HEAD'));
     if (!route) {

@@ -25,7 +25,7 @@ describe('npm start on the embedded defaults', () => {
       database: { mode: 'embedded', reachable: true, schemaVersion: expect.stringMatching(/^\d{14}$/) },
       channels: { telegram: 'emulated', whatsapp: 'emulated' },
     });
-    expect((await fetch(`http://127.0.0.1:${port}/telegram/webhook`, { method: 'POST', body: '{}' })).status).toBe(501);
+    expect((await fetch(`http://127.0.0.1:${port}/telegram/webhook`, { method: 'POST', body: '{}' })).status).toBe(401);
     expect((await fetch(`http://127.0.0.1:${port}/nowhere`)).status).toBe(404);
 
     // while the server holds the database, a one-shot job goes through it

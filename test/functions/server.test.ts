@@ -19,9 +19,9 @@ describe('the HTTP entry points', () => {
     const transport = createRpcTransport({ executor: db, jwtSecret: SECRET });
     const door = { supabase: supabaseClient('http://embedded.local', serviceKey(SECRET), transport.fetch), mode: 'embedded' as const, schemaVersion: null, transport, close: async () => undefined };
     const deps = { config: loadConfig({}), logger: createLogger('silent'), clock: new FakeClock('2026-11-23T09:00:00Z'), startedAt: new Date('2026-11-23T08:59:00Z') };
-    app = createApp({ ...deps, door });
+    app = createApp({ ...deps, door, channels: { mounts: [] } });
     const broken = supabaseClient('http://127.0.0.1:1', serviceKey(SECRET));
-    failing = createApp({ ...deps, door: { ...door, supabase: broken } });
+    failing = createApp({ ...deps, door: { ...door, supabase: broken }, channels: { mounts: [] } });
   });
   afterAll(() => db.close());
 

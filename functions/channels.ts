@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import { run, sequentialize, type RunnerHandle } from '@grammyjs/runner';
+import { connectTelegramToCore, createTelegramChannel, type TelegramChannel } from '../bot/channels/telegram';
+import { createWhatsAppChannel, type WhatsAppChannel } from '../bot/channels/whatsapp';
+import type { Clock } from '../bot/clock';
+import type { Config } from '../bot/config';
+import { handleInbound, type CoreDeps } from '../bot/core/conversation';
+import type { Db } from '../bot/db/client';
+import type { FetchHandler } from '../bot/http/node-adapter';
+import type { Translator } from '../bot/i18n';
+import { createTelegramEmulator, type TelegramEmulator } from '../bot/local/telegram-emulator';
+import { createTwilioEmulator, type TwilioEmulator } from '../bot/local/twilio-emulator';
+import type { Logger } from '../bot/logger';
+import { Dispatcher } from '../bot/outbox/dispatcher';
+import { telegramWebhookHandler } from './telegram-webhook';
+import { whatsappStatusHandler, whatsappWebhookHandler } from './whatsapp-webhook';
+
+/** Filled in once the channels are up; the server's routes read it on every request. */
+export interface ChannelRoutes {
+  telegramWebhook?: FetchHandler;
+  whatsappWebhook?: FetchHandler;
+  whatsappStatus?: FetchHandler;
+  /** local mode: emulators and the playground, by path prefix */
+  mounts: { prefix: string; handler: FetchHandler }[];
+}
+
+export interface ChannelRuntime {
+  telegram?: TelegramChannel;
+  whatsapp?: WhatsAppChannel;
+  emulators?: { telegram: TelegramEmulator; twilio: TwilioEmulator; botToken: string; whatsappFrom: string };
+  dispatchers: Dispatcher[];
+  stop(): Promise<void>;
+}
+
+export interface ChannelDeps {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  db: Db;
+  i18n: Translator;
+  /** the port the server actually listens on (local mode points the emulators at it) */
+  port: number;
+  routes: ChannelRoutes;
+}
+
+/** Local mode's fixed identities: a bot and a WhatsApp sender that exist only in the emulators. */
+export const LOCAL_TELEGRAM = { token: '1000000001:LocalPlaygroundToken_0123456789', username: 'family_playground_bot', firstName: 'Family bot' };
+export const LOCAL_TWILIO = { accountSid: `AC${'0'.repeat(31)}1`, from: 'whatsapp:+390200000000' };
+
+/** Starts the channels whose credentials are set, or both emulated when none is; each gets its dispatcher. */
+export async function startChannels(deps: ChannelDeps): Promise<ChannelRuntime> {
+  const { config, logger, clock, db, i18n, routes } = deps;
+  const core: CoreDeps = { db, i18n, clock, logger };
+  const handle = (inbound: Parameters<typeof handleInbound>[1]) => handleInbound(core, inbound);
+  const dispatchers: Dispatcher[] = [];
+  const stops: (() => Promise<void>)[] = [];
+  const runtime: ChannelRuntime = { dispatchers, stop: async () => { for (const s of stops.reverse()) await s(); } };
+  const loopback = `http://127.0.0.1:${deps.port}`;
+
+  let telegram = config.telegram.mode === 'real' ? { token: config.telegram.token!, apiRoot: config.telegram.apiRoot, secret: config.telegram.webhookSecret, webhookBase: config.publicUrl } : undefined;
+  let whatsapp = config.whatsapp.mode === 'real' ? { accountSid: config.whatsapp.accountSid!, authToken: config.whatsapp.authToken!, from: config.whatsapp.from!, apiBase: config.whatsapp.apiBase } : undefined;
+
+  if (config.local) {
+    const tg = createTelegramEmulator({ basePath: '/_emulator/telegram', now: () => clock.now().getTime() });
+    tg.addBot(LOCAL_TELEGRAM.token, { username: LOCAL_TELEGRAM.username, firstName: LOCAL_TELEGRAM.firstName });
+    const authToken = randomBytes(16).toString('hex');
+    const tw = createTwilioEmulator({
+      accountSid: LOCAL_TWILIO.accountSid,
+      authToken,
+      senders: [LOCAL_TWILIO.from],
+      incomingWebhookUrl: `${config.publicUrl}/whatsapp/webhook`,
+      basePath: '/_emulator/twilio',
+      publicUrl: `${config.publicUrl}/_emulator/twilio`,
+      now: () => clock.now().getTime(),
+    });
+    routes.mounts.push({ prefix: '/_emulator/telegram', handler: tg.handle }, { prefix: '/_emulator/twilio', handler: tw.handle });
+    runtime.emulators = { telegram: tg, twilio: tw, botToken: LOCAL_TELEGRAM.token, whatsappFrom: LOCAL_TWILIO.from };
+    stops.push(() => tg.close(), () => tw.close());
+    // webhook mode with a fresh secret: the emulator calls us on loopback
+    telegram = { token: LOCAL_TELEGRAM.token, apiRoot: `${loopback}/_emulator/telegram`, secret: randomBytes(16).toString('hex'), webhookBase: loopback };
+    whatsapp = { accountSid: LOCAL_TWILIO.accountSid, authToken, from: LOCAL_TWILIO.from, apiBase: `${loopback}/_emulator/twilio` };
+  }
+
+  if (telegram) {
+    const channel = createTelegramChannel({ token: telegram.token, apiRoot: telegram.apiRoot });
+    await channel.bot.init();
+    const dispatcher = new Dispatcher({ db, sender: channel, clock, logger });
+    // long polling runs updates concurrently: keep each chat's in order
+    if (!telegram.secret) channel.bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
+    connectTelegramToCore(channel, handle, () => dispatcher.notify());
+    channel.bot.catch((err) => logger.error({ err: (err.error as Error)?.message }, 'telegram update failed'));
+    if (telegram.secret) {
+      await channel.bot.api.setWebhook(`${telegram.webhookBase}/telegram/webhook`, { secret_token: telegram.secret, allowed_updates: ['message', 'callback_query'] });
+      routes.telegramWebhook = telegramWebhookHandler(channel, telegram.secret);
+    } else {
+      await channel.bot.api.deleteWebhook();
+      const runner: RunnerHandle = run(channel.bot, { runner: { fetch: { allowed_updates: ['message', 'callback_query'] } } });
+      stops.push(async () => { if (runner.isRunning()) await runner.stop(); });
+    }
+    dispatcher.start();
+    stops.push(() => dispatcher.stop());
+    dispatchers.push(dispatcher);
+    runtime.telegram = channel;
+  }
+
+  if (whatsapp) {
+    const t = (lng: string) => i18n.t(lng as never)('common.replyWithNumber');
+    const channel = createWhatsAppChannel({ ...whatsapp, statusCallbackUrl: `${config.publicUrl}/whatsapp/status`, choiceHint: t });
+    const dispatcher = new Dispatcher({ db, sender: channel, clock, logger });
+    routes.whatsappWebhook = whatsappWebhookHandler({ core, authToken: whatsapp.authToken, publicUrl: config.publicUrl, onQueued: () => dispatcher.notify() });
+    routes.whatsappStatus = whatsappStatusHandler({ core, authToken: whatsapp.authToken, publicUrl: config.publicUrl });
+    dispatcher.start();
+    stops.push(() => dispatcher.stop());
+    dispatchers.push(dispatcher);
+    runtime.whatsapp = channel;
+  }
+  return runtime;
+}
