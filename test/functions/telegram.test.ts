@@ -1,0 +1,133 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../bot/clock';
+import { loadConfig } from '../../bot/config';
+import { serveFetch } from '../../bot/http/node-adapter';
+import { createTranslator } from '../../bot/i18n';
+import { createTelegramEmulator, type TelegramEmulator } from '../../bot/local/telegram-emulator';
+import { createLogger } from '../../bot/logger';
+import { startChannels, type ChannelRoutes, type ChannelRuntime } from '../../functions/channels';
+import { createApp } from '../../functions/server';
+import { pgliteDb, type TestDb } from '../support/door';
+
+const TOKEN = '424242:TelegramTestToken_abcdefghijklmnop';
+const SECRET = 'webhook-secret_123';
+const i18n = createTranslator();
+const logger = createLogger('silent');
+
+interface Stack {
+  t: TestDb;
+  emulator: TelegramEmulator;
+  runtime: ChannelRuntime;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Our server with a real-mode Telegram channel, pointed at the emulator by TELEGRAM_API_ROOT. */
+async function telegramStack(mode: 'webhook' | 'polling', limits?: { globalPerSecond: number; perChatPerSecond: number }): Promise<Stack> {
+  const t = await pgliteDb();
+  const emulator = createTelegramEmulator({ webhookRetryDelayMs: 100, limits });
+  emulator.addBot(TOKEN, { username: 'test_family_bot' });
+  const api = await emulator.listen();
+  const routes: ChannelRoutes = { mounts: [] };
+  const door = { supabase: t.db, mode: 'embedded' as const, schemaVersion: null, close: async () => undefined };
+  let config = loadConfig({});
+  const app = createApp({ config, logger, clock: systemClock, door, startedAt: systemClock.now(), channels: routes });
+  const server = await serveFetch(app);
+  config = loadConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: api.apiRoot, PUBLIC_URL: server.url, ...(mode === 'webhook' ? { TELEGRAM_WEBHOOK_SECRET: SECRET } : {}) });
+  const runtime = await startChannels({ config, logger, clock: systemClock, db: t.db, i18n, port: server.port, routes });
+  return {
+    t, emulator, runtime, url: server.url,
+    close: async () => {
+      await runtime.stop();
+      await emulator.close();
+      await api.close();
+      await server.close();
+      await t.close();
+    },
+  };
+}
+
+const count = async (t: TestDb, table: string) => (await t.sql.query<{ n: number }>(`select count(*)::int as n from public.${table}`))[0]!.n;
+
+describe('Telegram through grammY and the emulator', () => {
+  let s: Stack;
+  afterEach(() => s?.close());
+
+  it.each(['webhook', 'polling'] as const)('in %s mode greets in her language with a keyboard, and a tapped button is answered and applied', async (mode) => {
+    s = await telegramStack(mode);
+    if (mode === 'webhook') expect(s.emulator.webhookInfo(TOKEN)).toMatchObject({ url: `${s.url}/telegram/webhook`, secretToken: SECRET });
+    else expect(s.emulator.webhookInfo(TOKEN).url).toBe('');
+    s.emulator.userSends(TOKEN, { id: 1001, firstName: 'Amina', languageCode: 'uk' }, 'Привіт');
+    const [welcome, ask] = await s.emulator.waitForMessages(TOKEN, 1001, 2, 10_000);
+    expect(welcome!.text).toBe(i18n.t('uk')('greeting.welcome'));
+    const buttons = ask!.reply_markup!.inline_keyboard.flat();
+    expect(buttons).toHaveLength(13);
+    expect(buttons[0]).toEqual({ text: i18n.t('uk')('language.name'), callback_data: 'lang:uk' });
+
+    s.emulator.userPresses(TOKEN, 1001, ask!.message_id, 'lang:en');
+    const all = await s.emulator.waitForMessages(TOKEN, 1001, 4, 10_000);
+    expect(all[2]!.text).toBe(i18n.t('en')('greeting.languageSet'));
+    expect(s.emulator.callbackAnswers(TOKEN)).toHaveLength(1);
+    const [contact] = await s.t.sql.query<{ language: string }>('select language from public.contacts');
+    expect(contact!.language).toBe('en');
+  });
+
+  it('refuses an update with a wrong or missing secret with 401 and keeps no trace', async () => {
+    s = await telegramStack('webhook');
+    const update = { update_id: 9, message: { message_id: 1, date: 1, chat: { id: 77, type: 'private', first_name: 'X' }, from: { id: 77, is_bot: false, first_name: 'X' }, text: 'hi' } };
+    for (const headers of [{}, { 'x-telegram-bot-api-secret-token': 'wrong' }]) {
+      const res = await fetch(`${s.url}/telegram/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(update) });
+      expect(res.status).toBe(401);
+    }
+    expect([await count(s.t, 'inbound_log'), await count(s.t, 'contacts'), await count(s.t, 'outbox')]).toEqual([0, 0, 0]);
+  });
+
+  it('processes the same update_id once', async () => {
+    s = await telegramStack('webhook');
+    const update = { update_id: 10, message: { message_id: 1, date: 1, chat: { id: 78, type: 'private', first_name: 'X' }, from: { id: 78, is_bot: false, first_name: 'X' }, text: 'hi' } };
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${s.url}/telegram/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET }, body: JSON.stringify(update) });
+      expect(res.status).toBe(200);
+    }
+    expect([await count(s.t, 'inbound_log'), await count(s.t, 'outbox')]).toEqual([1, 2]);
+  });
+
+  it('through a 429 storm and a run of 5xx, every message arrives exactly once and in order per chat', async () => {
+    s = await telegramStack('webhook');
+    s.emulator.inject({ kind: '429', count: 6, retryAfter: 1, methods: ['sendMessage'] });
+    s.emulator.inject({ kind: '5xx', count: 3, status: 502, methods: ['sendMessage'] });
+    const chats = [2001, 2002, 2003];
+    for (const id of chats) s.emulator.userSends(TOKEN, { id, firstName: 'M', languageCode: 'it' }, 'ciao');
+    for (const id of chats) {
+      const msgs = await s.emulator.waitForMessages(TOKEN, id, 2, 25_000);
+      expect(msgs.map((m) => m.text)).toEqual([i18n.t('it')('greeting.welcome'), i18n.t('it')('greeting.chooseLanguage')]);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    for (const id of chats) expect(s.emulator.chat(TOKEN, id)).toHaveLength(2);
+    expect(s.emulator.stats().tooManyRequests).toBeGreaterThanOrEqual(6);
+    const rows = await s.t.sql.query<{ status: string; n: number }>('select status, count(*)::int as n from public.outbox group by status');
+    expect(rows).toEqual([{ status: 'sent', n: 6 }]);
+  }, 40_000);
+
+  it('marks a user who blocked the bot unreachable and does not retry', async () => {
+    s = await telegramStack('webhook');
+    s.emulator.userSends(TOKEN, { id: 3001, firstName: 'B', languageCode: 'it' }, 'ciao');
+    await s.emulator.waitForMessages(TOKEN, 3001, 2, 10_000);
+    s.emulator.blockBot(TOKEN, 3001);
+    const [contact] = await s.t.sql.query<{ id: string }>('select id from public.contacts');
+    await s.t.db.rpc('outbox_enqueue', { p_contact_id: contact!.id, p_idempotency_key: 'notice:blocked', p_kind: 'notice', p_priority: 5, p_payload: { text: 'news' }, p_not_before: new Date().toISOString() });
+    s.runtime.dispatchers[0]!.notify();
+    for (let i = 0; i < 50; i++) {
+      const [c] = await s.t.sql.query<{ status: string }>('select status from public.contacts');
+      if (c!.status === 'unreachable') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const [c] = await s.t.sql.query<{ status: string; unreachable_reason: string }>('select status, unreachable_reason from public.contacts');
+    expect(c).toEqual({ status: 'unreachable', unreachable_reason: expect.stringContaining('blocked') });
+    const sends = s.emulator.stats().byMethod.sendMessage ?? 0;
+    await new Promise((r) => setTimeout(r, 700));
+    expect(s.emulator.stats().byMethod.sendMessage ?? 0).toBe(sends);
+    const [row] = await s.t.sql.query<{ status: string; error_kind: string }>(`select status, error_kind from public.outbox where idempotency_key = 'notice:blocked'`);
+    expect(row).toEqual({ status: 'failed', error_kind: 'contact_gone' });
+  });
+});
