@@ -8,6 +8,7 @@ import { handleInbound, type CoreDeps } from '../bot/core/conversation';
 import type { Db } from '../bot/db/client';
 import type { FetchHandler } from '../bot/http/node-adapter';
 import type { Translator } from '../bot/i18n';
+import { playgroundHandler } from '../bot/local/playground';
 import { createTelegramEmulator, type TelegramEmulator } from '../bot/local/telegram-emulator';
 import { createTwilioEmulator, type TwilioEmulator } from '../bot/local/twilio-emulator';
 import type { Logger } from '../bot/logger';
@@ -73,7 +74,8 @@ export async function startChannels(deps: ChannelDeps): Promise<ChannelRuntime> 
       publicUrl: `${config.publicUrl}/_emulator/twilio`,
       now: () => clock.now().getTime(),
     });
-    routes.mounts.push({ prefix: '/_emulator/telegram', handler: tg.handle }, { prefix: '/_emulator/twilio', handler: tw.handle });
+    const playground = playgroundHandler({ telegramControlBase: '/_emulator/telegram/_control', twilioControlBase: '/_emulator/twilio/_control', botToken: LOCAL_TELEGRAM.token, whatsappSender: LOCAL_TWILIO.from });
+    routes.mounts.push({ prefix: '/_emulator/telegram', handler: tg.handle }, { prefix: '/_emulator/twilio', handler: tw.handle }, { prefix: '/', handler: playground });
     runtime.emulators = { telegram: tg, twilio: tw, botToken: LOCAL_TELEGRAM.token, whatsappFrom: LOCAL_TWILIO.from };
     stops.push(() => tg.close(), () => tw.close());
     // webhook mode with a fresh secret: the emulator calls us on loopback

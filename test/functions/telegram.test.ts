@@ -75,7 +75,7 @@ describe('Telegram through grammY and the emulator', () => {
   it('refuses an update with a wrong or missing secret with 401 and keeps no trace', async () => {
     s = await telegramStack('webhook');
     const update = { update_id: 9, message: { message_id: 1, date: 1, chat: { id: 77, type: 'private', first_name: 'X' }, from: { id: 77, is_bot: false, first_name: 'X' }, text: 'hi' } };
-    for (const headers of [{}, { 'x-telegram-bot-api-secret-token': 'wrong' }]) {
+    for (const headers of [{}, { 'x-telegram-bot-api-secret-token': 'wrong' }] as Record<string, string>[]) {
       const res = await fetch(`${s.url}/telegram/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(update) });
       expect(res.status).toBe(401);
     }
