@@ -1,8 +1,19 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createTelegramChannel } from '../../bot/channels/telegram';
+import { systemClock } from '../../bot/clock';
 import { loadConfig } from '../../bot/config';
-import { openDataDoor } from '../../bot/db/client';
+import { openDataDoor, type DataDoor } from '../../bot/db/client';
+import { serveFetch } from '../../bot/http/node-adapter';
+import { createTranslator } from '../../bot/i18n';
+import { createTelegramEmulator } from '../../bot/local/telegram-emulator';
+import { createLogger } from '../../bot/logger';
+import { Dispatcher } from '../../bot/outbox/dispatcher';
+import { connectTelegramToCore } from '../../bot/channels/telegram';
+import { handleInbound } from '../../bot/core/conversation';
+import { createApp } from '../../functions/server';
+import { telegramWebhookHandler } from '../../functions/telegram-webhook';
 import { freePort, runScript, waitForHealthy } from '../support/processes';
 
 /** `npm run bench`: prints figures; not a timed test. Each entry says what it measures. */
@@ -53,7 +64,107 @@ async function benchRpc() {
   }
 }
 
-const BENCHES: Record<string, () => Promise<void>> = { start: benchStart, rpc: benchRpc };
+const TOKEN = '777000:BenchToken_abcdefghijklmnopqrstu';
+const logger = createLogger('silent');
+
+async function withEmbedded<T>(fn: (door: DataDoor) => Promise<T>): Promise<T> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'familybot-bench-'));
+  const door = await openDataDoor(loadConfig({ DATA_DIR: dataDir }));
+  try {
+    return await fn(door);
+  } finally {
+    await door.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Broadcast-shaped load: N messages to N chats through the emulator enforcing Telegram's 30/s and 1/s per chat. */
+async function benchOutbound(n = Number(process.env.BENCH_OUTBOUND ?? 5000)) {
+  await withEmbedded(async (door) => {
+    const emulator = createTelegramEmulator({ limits: { globalPerSecond: 30, perChatPerSecond: 1 } });
+    emulator.addBot(TOKEN);
+    const api = await emulator.listen();
+    const ids = Array.from({ length: n }, (_, i) => 5_000_000 + i);
+    for (const id of ids) emulator.userSends(TOKEN, { id, firstName: 'M' }, 'hi'); // a chat exists only once she wrote
+    await door.executor!.query(
+      `with c as (insert into public.contacts (channel, provider_id, language, language_confirmed) select 'telegram', g::text, 'it', true from generate_series($1::bigint, $2::bigint) g returning id, provider_id)
+       insert into public.outbox (idempotency_key, contact_id, kind, priority, payload) select 'bench:' || provider_id, id, 'notice', 5, jsonb_build_object('text', 'Notice ' || provider_id) from c`,
+      [ids[0], ids.at(-1)],
+    );
+    const channel = createTelegramChannel({ token: TOKEN, apiRoot: api.apiRoot });
+    const dispatcher = new Dispatcher({ db: door.supabase, sender: channel, clock: systemClock, logger, batchSize: 60 });
+    const t0 = performance.now();
+    while ((await dispatcher.runOnce()).claimed > 0 || (await door.executor!.query<{ n: number }>(`select count(*)::int as n from public.outbox where status in ('pending','sending')`))[0]!.n > 0);
+    const seconds = (performance.now() - t0) / 1000;
+    const perChat = ids.map((id) => emulator.chat(TOKEN, id).length);
+    const lost = perChat.filter((c) => c === 0).length;
+    const duplicated = perChat.filter((c) => c > 1).length;
+    const rate = n / seconds;
+    console.log(`outbound: ${n} messages to ${n} Telegram chats in ${seconds.toFixed(1)} s = ${rate.toFixed(1)} msg/s, ${((rate / 30) * 100).toFixed(1)}% of the 30 msg/s limit; 429s: ${emulator.stats().tooManyRequests}; lost: ${lost}; duplicated: ${duplicated}`);
+    await emulator.close();
+    await api.close();
+  });
+}
+
+/** Inbound: webhook updates per second on the embedded database, and time from update to reply at the provider. */
+async function benchInbound() {
+  await inboundRun(Number(process.env.BENCH_INBOUND ?? 2000), 16);
+  await inboundRun(200, 1);
+}
+
+async function inboundRun(n: number, concurrency: number) {
+  await withEmbedded(async (door) => {
+    // provider limits lifted here: this measures our side, not Telegram's pacing
+    const emulator = createTelegramEmulator({ limits: { globalPerSecond: 1_000_000, perChatPerSecond: 1_000 } });
+    emulator.addBot(TOKEN);
+    const api = await emulator.listen();
+    const ids = Array.from({ length: n }, (_, i) => 6_000_000 + concurrency * 100_000 + i);
+    for (const id of ids) emulator.userSends(TOKEN, { id, firstName: 'M' }, 'hi');
+    const channel = createTelegramChannel({ token: TOKEN, apiRoot: api.apiRoot, limits: { perSecond: 1_000_000, perChatPerSecond: 0 } });
+    await channel.bot.init();
+    const dispatcher = new Dispatcher({ db: door.supabase, sender: channel, clock: systemClock, logger, batchSize: 200 });
+    const core = { db: door.supabase, i18n: createTranslator(), clock: systemClock, logger };
+    connectTelegramToCore(channel, (inbound) => handleInbound(core, inbound), () => dispatcher.notify());
+    const secret = 'bench-secret';
+    const app = createApp({ config: loadConfig({}), logger, clock: systemClock, door, startedAt: new Date(), channels: { mounts: [], telegramWebhook: telegramWebhookHandler(channel, secret) } });
+    const server = await serveFetch(app);
+    dispatcher.start();
+
+    const started = new Map<number, number>();
+    const replied = new Map<number, number>();
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        for (const [id, t] of started) if (!replied.has(id) && emulator.chat(TOKEN, id).length > 0) replied.set(id, performance.now() - t);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+    const t0 = performance.now();
+    let next = 0;
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        const i = next++;
+        const id = ids[i]!;
+        const update = { update_id: 900_000 + i, message: { message_id: 2, date: 1, chat: { id, type: 'private', first_name: 'M' }, from: { id, is_bot: false, first_name: 'M', language_code: 'it' }, text: 'ciao' } };
+        started.set(id, performance.now());
+        const res = await fetch(`${server.url}/telegram/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': secret }, body: JSON.stringify(update) });
+        if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
+      }
+    }));
+    const accepted = (performance.now() - t0) / 1000;
+    while (replied.size < n) await new Promise((r) => setTimeout(r, 20));
+    watching = false;
+    await watcher;
+    const lat = [...replied.values()].sort((a, b) => a - b);
+    console.log(`inbound: ${n} Telegram webhook updates (new contacts, ${concurrency} concurrent) accepted in ${accepted.toFixed(1)} s = ${(n / accepted).toFixed(0)} updates/s on the embedded database; update → reply at the provider p50 ${ms(quantile(lat, 0.5))}, p99 ${ms(quantile(lat, 0.99))}`);
+    await dispatcher.stop();
+    await server.close();
+    await emulator.close();
+    await api.close();
+  });
+}
+
+const BENCHES: Record<string, () => Promise<void>> = { start: benchStart, rpc: benchRpc, inbound: benchInbound, outbound: benchOutbound };
 
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(BENCHES)) {
