@@ -7,6 +7,8 @@ export type FetchHandler = (req: Request, info: RequestInfo) => Promise<Response
 /** What the Node server knows about the connection that the Fetch API does not carry. */
 export interface RequestInfo {
   remoteAddress: string;
+  /** destroys the socket without an answer: lets emulators imitate a dropped connection */
+  dropConnection?: () => void;
 }
 
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
@@ -35,7 +37,7 @@ export function toNodeListener(handler: FetchHandler, baseUrl = 'http://localhos
       const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
       const body = hasBody ? await readBody(req) : undefined;
       const request = new Request(url, { method: req.method, headers, body: body ? new Uint8Array(body) : undefined });
-      const response = await handler(request, { remoteAddress: req.socket.remoteAddress ?? '' });
+      const response = await handler(request, { remoteAddress: req.socket.remoteAddress ?? '', dropConnection: () => res.socket?.destroy() });
       const outHeaders: Record<string, string | string[]> = {};
       response.headers.forEach((v, k) => {
         const prev = outHeaders[k];

@@ -6,14 +6,12 @@
  * Timing: `now()` drives message dates, flood windows and callback-query expiry; long polls, webhook retries and
  * `slow` faults use real timers, because they model waiting rather than calendar time.
  *
- * Drops: only a `listen()` server can destroy the socket. Through `handle` alone a dropped call answers with a
- * Response whose body stream errors, so a Fetch-style host aborts it mid-response.
+ * Drops destroy the socket through `info.dropConnection`, which the Node adapter provides (listen() and the
+ * server alike). A host without it gets a Response whose body stream errors, so it aborts mid-response.
  *
  * Known simplifications: webhook URLs may be plain http (everything is on loopback); Markdown parse modes are
  * accepted but not parsed; documents given by URL are not downloaded (no size); private chats only.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type {
   BotCommand,
@@ -28,7 +26,7 @@ import type {
   User,
   UserFromGetMe,
 } from 'grammy/types';
-import { toNodeListener, type FetchHandler, type RequestInfo } from '../http/node-adapter';
+import { serveFetch, type FetchHandler, type RequestInfo, type ServedHandler } from '../http/node-adapter';
 
 export interface TelegramEmulatorOptions {
   /** ms since epoch; default Date.now */
@@ -339,7 +337,7 @@ export function createTelegramEmulator(opts: TelegramEmulatorOptions = {}): Tele
   const users = new Map<number, UserState>();
   const faults: Fault[] = [];
   const counters: EmulatorStats = { requests: 0, byMethod: {}, tooManyRequests: 0, serverErrors: 0, dropped: 0 };
-  const servers = new Set<Server>();
+  const servers = new Set<ServedHandler>();
   const closer = new AbortController();
   let callbackSeq = 0;
   const seconds = () => Math.floor(now() / 1000);
@@ -861,7 +859,8 @@ export function createTelegramEmulator(opts: TelegramEmulatorOptions = {}): Tele
     }
   }
 
-  async function route(req: Request, _info: RequestInfo, drop?: () => void): Promise<Response> {
+  async function route(req: Request, info: RequestInfo): Promise<Response> {
+    const drop = info.dropConnection;
     const url = new URL(req.url);
     if (basePath && url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`)) return json(404, { ok: false, error_code: 404, description: 'Not Found' });
     const path = url.pathname.slice(basePath.length);
@@ -880,22 +879,12 @@ export function createTelegramEmulator(opts: TelegramEmulatorOptions = {}): Tele
   return {
     handle: (req, info) => route(req, info),
     async listen(port = 0) {
-      const server = createServer((req, res) =>
-        toNodeListener((r, info) => route(r, info, () => res.socket?.destroy()), 'http://127.0.0.1')(req, res),
-      );
-      server.keepAliveTimeout = 5_000;
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, '127.0.0.1', () => resolve());
-      });
-      servers.add(server);
-      const close = () =>
-        new Promise<void>((resolve) => {
-          if (!servers.delete(server)) return resolve();
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
-      return { apiRoot: `http://127.0.0.1:${(server.address() as AddressInfo).port}${basePath}`, close };
+      const served = await serveFetch(route, { port });
+      servers.add(served);
+      const close = async () => {
+        if (servers.delete(served)) await served.close();
+      };
+      return { apiRoot: `${served.url}${basePath}`, close };
     },
     addBot(token, info = {}) {
       const match = TOKEN.exec(token);
@@ -951,16 +940,9 @@ export function createTelegramEmulator(opts: TelegramEmulatorOptions = {}): Tele
         bot.poller?.wake('closed');
         notify(bot);
       }
-      await Promise.all(
-        [...servers].map(
-          (server) =>
-            new Promise<void>((resolve) => {
-              servers.delete(server);
-              server.close(() => resolve());
-              server.closeAllConnections();
-            }),
-        ),
-      );
+      const open = [...servers];
+      servers.clear();
+      await Promise.all(open.map((served) => served.close()));
     },
   };
 }

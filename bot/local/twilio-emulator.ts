@@ -6,11 +6,9 @@
  * Timing: `now()` drives dates and the 24-hour window; queue pacing and delivery delays use real timers,
  * because they model throughput under load rather than calendar time.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import twilio from 'twilio';
-import { toNodeListener, type FetchHandler, type RequestInfo } from '../http/node-adapter';
+import { serveFetch, type FetchHandler, type RequestInfo, type ServedHandler } from '../http/node-adapter';
 
 export interface TwilioEmulatorOptions {
   accountSid: string;
@@ -77,7 +75,7 @@ export interface EmulatorStats {
 }
 
 export interface TwilioEmulator {
-  /** Fetch handler for mounting; drop faults need the socket, so through `handle` alone they reject instead. */
+  /** Fetch handler for mounting; drop faults use `info.dropConnection` (set by the Node adapter) and reject without it. */
   handle: FetchHandler;
   listen(port?: number): Promise<{ apiBase: string; close(): Promise<void> }>;
   setIncomingWebhookUrl(url: string): void;
@@ -153,7 +151,7 @@ export function createTwilioEmulator(opts: TwilioEmulatorOptions): TwilioEmulato
   const queues = new Map<string, { pending: StoredMessage[]; sentAt: number[]; timer?: NodeJS.Timeout }>();
   const timers = new Set<NodeJS.Timeout>();
   const listeners = new Set<() => void>();
-  const servers = new Set<Server>();
+  const servers = new Set<ServedHandler>();
   let faults: Fault[] = [];
   let seq = 0;
   let inFlight = 0;
@@ -460,7 +458,8 @@ export function createTwilioEmulator(opts: TwilioEmulatorOptions): TwilioEmulato
     return json(405, { error: 'method not allowed' });
   }
 
-  async function route(req: Request, _info: RequestInfo, drop?: () => void): Promise<Response> {
+  async function route(req: Request, info: RequestInfo): Promise<Response> {
+    const drop = info.dropConnection;
     const url = new URL(req.url);
     if (!url.pathname.startsWith(basePath + '/') && basePath) return json(404, { error: 'not found' });
     const path = url.pathname.slice(basePath.length);
@@ -518,25 +517,15 @@ export function createTwilioEmulator(opts: TwilioEmulatorOptions): TwilioEmulato
   return {
     handle: (req, info) => route(req, info),
     async listen(port = 0) {
-      const server = createServer((req, res) =>
-        toNodeListener((r, info) => route(r, info, () => res.socket?.destroy()), 'http://127.0.0.1')(req, res),
-      );
-      server.keepAliveTimeout = 5_000;
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, '127.0.0.1', () => resolve());
-      });
-      servers.add(server);
-      const apiBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}${basePath}`;
+      const served = await serveFetch(route, { port });
+      servers.add(served);
+      const apiBase = `${served.url}${basePath}`;
       listenedBase ??= apiBase;
       return {
         apiBase,
-        close: () =>
-          new Promise<void>((resolve) => {
-            servers.delete(server);
-            server.close(() => resolve());
-            server.closeAllConnections();
-          }),
+        close: async () => {
+          if (servers.delete(served)) await served.close();
+        },
       };
     },
     setIncomingWebhookUrl(url) {
@@ -582,16 +571,9 @@ export function createTwilioEmulator(opts: TwilioEmulatorOptions): TwilioEmulato
       timers.forEach(clearTimeout);
       timers.clear();
       notify();
-      await Promise.all(
-        [...servers].map(
-          (s) =>
-            new Promise<void>((resolve) => {
-              s.close(() => resolve());
-              s.closeAllConnections();
-            }),
-        ),
-      );
+      const open = [...servers];
       servers.clear();
+      await Promise.all(open.map((served) => served.close()));
     },
   };
 }

