@@ -48,10 +48,13 @@ export function parseWhatsAppWebhook(params: Record<string, string>): Inbound | 
   return { channel: 'whatsapp', providerId, providerMessageId: sid, text, choiceId, media: media.length ? media : undefined, languageHint: languageFromPhone(providerId) };
 }
 
+/** Twilio's messages may quote the number: reasons are stored and logged, so numbers are masked. */
+const maskNumbers = (text: string) => text.replace(/\+?\d[\d ]{6,16}\d/g, (n) => `***${n.slice(-3)}`);
+
 /** Twilio's REST errors → outbox outcomes (error codes from Twilio's error dictionary). */
 export function classifyTwilioError(err: unknown): SendOutcome {
   const e = err as { status?: number; code?: number; message?: string };
-  const reason = `twilio ${e.status ?? '-'}/${e.code ?? '-'}: ${e.message ?? String(err)}`;
+  const reason = maskNumbers(`twilio ${e.status ?? '-'}/${e.code ?? '-'}: ${e.message ?? String(err)}`);
   if (e.status === undefined) return { kind: 'retry', reason };
   if (e.status === 429 || e.code === 20429) return { kind: 'retry', reason };
   if (e.status >= 500) return { kind: 'retry', reason };

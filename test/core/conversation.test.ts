@@ -56,6 +56,16 @@ describe('the first conversation', () => {
     expect(n).toBe(2);
   });
 
+  it('handles a message again when the process died between storing it and queuing the replies', async () => {
+    // the first attempt got as far as inbound_begin, then crashed: the provider redelivers
+    await t.db.rpc('inbound_begin', { p_channel: 'telegram', p_provider_message_id: '1:9', p_provider_id: '555', p_language_hint: 'es', p_now: deps.clock.now().toISOString() });
+    const redelivered = await handleInbound(deps, tg(9, { text: 'hola', languageHint: 'es' }));
+    expect(redelivered.duplicate).toBe(false);
+    expect(redelivered.replies[0]!.text).toBe(i18n.t('es')('greeting.welcome'));
+    const [{ n }] = (await t.sql.query<{ n: number }>('select count(*)::int as n from public.outbox')) as [{ n: number }];
+    expect(n).toBe(2);
+  });
+
   it('keeps a photo as a reference and thanks her for it', async () => {
     const out = await handleInbound(deps, { channel: 'whatsapp', providerId: '+393331112222', providerMessageId: 'MM1', media: [{ kind: 'photo', ref: 'https://media/1', contentType: 'image/jpeg' }], languageHint: 'it' });
     expect(out.replies.map((r) => r.text)).toEqual([i18n.t('it')('media.photo')]);
