@@ -19,6 +19,8 @@ export interface DispatcherOptions {
   idleMs?: number;
   /** after this many attempts a retryable failure becomes permanent */
   maxAttempts?: number;
+  /** sends in flight at once; a batch holds at most one row per chat, so this never reorders a chat */
+  concurrency?: number;
   sleep?: Sleep;
 }
 
@@ -42,6 +44,7 @@ export class Dispatcher {
   private readonly workerId: string;
   private running = false;
   private wake?: () => void;
+  private woken = false;
   private loop?: Promise<void>;
 
   constructor(private readonly opts: DispatcherOptions) {
@@ -62,16 +65,19 @@ export class Dispatcher {
     if (claim.error) throw new Error(`outbox_claim failed: ${claim.error.message}`);
     const rows = (claim.data ?? []) as Record<string, unknown>[];
     const outcomes: DispatchRound['outcomes'] = { sent: 0, retry: 0, contact_gone: 0, permanent: 0, no_template: 0 };
-    for (const row of rows) {
-      const message = toMessage(row);
-      await this.limiter.take(message.providerId);
-      let outcome = await sender.send(message, clock.now());
-      if (outcome.kind === 'retry' && message.attempts >= (this.opts.maxAttempts ?? 12)) {
-        outcome = { kind: 'permanent', reason: `gave up after ${message.attempts} attempts: ${outcome.reason}` };
+    const queue = rows.map(toMessage);
+    const worker = async () => {
+      for (let message = queue.shift(); message; message = queue.shift()) {
+        await this.limiter.take(message.providerId);
+        let outcome = await sender.send(message, clock.now());
+        if (outcome.kind === 'retry' && message.attempts >= (this.opts.maxAttempts ?? 12)) {
+          outcome = { kind: 'permanent', reason: `gave up after ${message.attempts} attempts: ${outcome.reason}` };
+        }
+        outcomes[outcome.kind]++;
+        await this.record(message, outcome);
       }
-      outcomes[outcome.kind]++;
-      await this.record(message, outcome);
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.opts.concurrency ?? 8, rows.length) }, worker));
     return { claimed: rows.length, outcomes };
   }
 
@@ -105,7 +111,7 @@ export class Dispatcher {
         } catch (err) {
           this.opts.logger.error({ channel: this.opts.sender.channel, err: (err as Error).message }, 'dispatch round failed');
         }
-        if (claimed === 0 && this.running) {
+        if (claimed === 0 && this.running && !this.woken) {
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, this.opts.idleMs ?? 500);
             this.wake = () => {
@@ -115,12 +121,14 @@ export class Dispatcher {
           });
           this.wake = undefined;
         }
+        this.woken = false;
       }
     })();
   }
 
   /** Something was just queued: look now instead of at the next poll. */
   notify(): void {
+    this.woken = true; // a notice that comes mid-round must not wait for the idle interval
     this.wake?.();
   }
 
