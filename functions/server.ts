@@ -47,8 +47,9 @@ export function createApp(deps: AppDeps): FetchHandler {
 
   return async (req, info) => {
     const { pathname } = new URL(req.url);
+    // local mode's emulators and playground have no authentication: only this machine may use them
     const mount = deps.channels.mounts.find((m) => pathname === m.prefix || pathname.startsWith(`${m.prefix}/`));
-    if (mount) return mount.handler(req, info);
+    if (mount) return isLoopback(info.remoteAddress) ? mount.handler(req, info) : new Response('Not Found', { status: 404 });
     const matching = routes.filter((r) => (typeof r.path === 'string' ? r.path === pathname : r.path.test(pathname)));
     const route = matching.find((r) => r.method === '*' || r.method === req.method || (r.method === 'GET' && req.method === 'HEAD'));
     if (!route) {

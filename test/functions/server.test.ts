@@ -48,6 +48,14 @@ describe('the HTTP entry points', () => {
     expect((await call('::ffff:192.168.1.9')).status).toBe(404);
   });
 
+  it('serves local mode\'s emulators and playground to this machine only', async () => {
+    const local = createApp({ config: loadConfig({}), logger: createLogger('silent'), clock: new FakeClock('2026-11-23T09:00:00Z'), startedAt: new Date(), door: { supabase: supabaseClient('http://127.0.0.1:1', serviceKey(SECRET)), mode: 'embedded', schemaVersion: null, close: async () => undefined }, channels: { mounts: [{ prefix: '/', handler: async () => new Response('playground') }, { prefix: '/_emulator/telegram', handler: async () => new Response('emulator') }] } });
+    expect(await (await local(new Request('http://x/'), loopback)).text()).toBe('playground');
+    expect(await (await local(new Request('http://x/_emulator/telegram/bot1:x/getMe'), { remoteAddress: '::1' })).text()).toBe('emulator');
+    expect((await local(new Request('http://x/'), { remoteAddress: '192.168.1.20' })).status).toBe(404);
+    expect((await local(new Request('http://x/_emulator/telegram/_control/bots'), { remoteAddress: '10.0.0.7' })).status).toBe(404);
+  });
+
   it('says 405 for a known path with the wrong method', async () => {
     const res = await app(new Request('http://x/healthz', { method: 'POST' }), loopback);
     expect(res.status).toBe(405);
