@@ -11,6 +11,8 @@ create table public.outbox (
   -- e.g. reply:<inbound>:<n>, reminder:<child>:<item>:<stage>: a second insert is a no-op
   idempotency_key text not null unique,
   contact_id uuid not null references public.contacts (id) on delete cascade,
+  -- the contact's channel, copied so each channel's dispatcher reads its own index
+  channel text not null check (channel in ('telegram', 'whatsapp')),
   kind text not null check (kind ~ '^[a-z_]{2,40}$'),
   -- 0 = a reply to someone who just wrote; higher numbers wait behind lower ones
   priority smallint not null default 5 check (priority between 0 and 9),
@@ -30,8 +32,8 @@ create table public.outbox (
   updated_at timestamptz not null default now()
 );
 comment on table public.outbox is 'Every message to send, committed with its cause; the dispatcher claims, sends and records each row.';
-create index outbox_ready_idx on public.outbox (priority, not_before, id) where status = 'pending';
-create index outbox_sending_idx on public.outbox (lease_until) where status = 'sending';
+create index outbox_ready_idx on public.outbox (channel, priority, not_before, id) where status = 'pending';
+create index outbox_sending_idx on public.outbox (channel, lease_until) where status = 'sending';
 create index outbox_provider_idx on public.outbox (provider_message_id) where provider_message_id is not null;
 create index outbox_contact_idx on public.outbox (contact_id);
 

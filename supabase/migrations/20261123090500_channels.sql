@@ -113,8 +113,8 @@ begin
   on conflict (provider_message_id, ref) do nothing;
 
   with queued as (
-    insert into public.outbox (idempotency_key, contact_id, kind, priority, payload, not_before, created_at, updated_at)
-    select format('reply:%s:%s:%s', p_channel, p_provider_message_id, r.n), p_contact_id, 'reply', 0, r.reply, p_now, p_now, p_now
+    insert into public.outbox (idempotency_key, contact_id, channel, kind, priority, payload, not_before, created_at, updated_at)
+    select format('reply:%s:%s:%s', p_channel, p_provider_message_id, r.n), p_contact_id, p_channel, 'reply', 0, r.reply, p_now, p_now, p_now
       from jsonb_array_elements(coalesce(p_replies, '[]'::jsonb)) with ordinality as r(reply, n)
     on conflict (idempotency_key) do nothing
     returning 1
@@ -144,8 +144,9 @@ volatile
 set search_path = ''
 as $$
   with queued as (
-    insert into public.outbox (idempotency_key, contact_id, kind, priority, payload, not_before)
-    values (p_idempotency_key, p_contact_id, p_kind, p_priority, p_payload, p_not_before)
+    insert into public.outbox (idempotency_key, contact_id, channel, kind, priority, payload, not_before)
+    select p_idempotency_key, c.id, c.channel, p_kind, p_priority, p_payload, p_not_before
+      from public.contacts c where c.id = p_contact_id
     on conflict (idempotency_key) do nothing
     returning 1
   )
@@ -182,11 +183,23 @@ set search_path = ''
 as $$
 begin
   return query
-  with ready as (
+  -- bounded look-ahead in dispatch order, so a claim costs the same with ten rows queued or a million
+  with candidates as (
+    (select o.id from public.outbox o
+      where o.channel = p_channel and o.status = 'pending' and o.not_before <= p_now
+      order by o.priority, o.not_before, o.id
+      limit p_limit * 10)
+    union all
+    (select o.id from public.outbox o
+      where o.channel = p_channel and o.status = 'sending' and o.lease_until < p_now
+      order by o.lease_until
+      limit p_limit)
+  ),
+  ready as (
     select o.id
       from public.outbox o
       join public.contacts c on c.id = o.contact_id
-     where c.channel = p_channel
+     where o.id in (select candidates.id from candidates)
        and c.status = 'active'
        and ((o.status = 'pending' and o.not_before <= p_now) or (o.status = 'sending' and o.lease_until < p_now))
        and not exists (
@@ -263,6 +276,9 @@ begin
   elsif p_outcome = 'contact_gone' then
     update public.outbox set status = 'failed', error_kind = 'contact_gone', error = p_error, lease_until = null, updated_at = p_now where id = p_id;
     update public.contacts set status = 'unreachable', unreachable_reason = p_error, updated_at = p_now where id = v_row.contact_id;
+    -- the rest of her queue would only wait forever: close it with the reason
+    update public.outbox set status = 'failed', error_kind = 'contact_gone', error = 'contact unreachable: ' || p_error, updated_at = p_now
+     where contact_id = v_row.contact_id and status in ('pending', 'held');
     return 'failed';
   elsif p_outcome = 'permanent' then
     update public.outbox set status = 'failed', error_kind = 'permanent', error = p_error, lease_until = null, updated_at = p_now where id = p_id;
@@ -306,6 +322,8 @@ begin
     elsif p_error_code = '21610' then
       update public.outbox set status = 'failed', delivery_status = p_status, error_kind = 'contact_gone', error = 'provider error 21610: opted out', updated_at = p_now where id = v_row.id;
       update public.contacts set status = 'unreachable', unreachable_reason = 'provider error 21610: opted out', updated_at = p_now where id = v_row.contact_id;
+      update public.outbox set status = 'failed', error_kind = 'contact_gone', error = 'contact unreachable: provider error 21610', updated_at = p_now
+       where contact_id = v_row.contact_id and status in ('pending', 'held');
     else
       update public.outbox set status = 'failed', delivery_status = p_status, error_kind = 'permanent',
              error = 'provider error ' || coalesce(p_error_code, 'unknown'), updated_at = p_now where id = v_row.id;

@@ -88,7 +88,7 @@ async function benchOutbound(n = Number(process.env.BENCH_OUTBOUND ?? 5000)) {
     for (const id of ids) emulator.userSends(TOKEN, { id, firstName: 'M' }, 'hi'); // a chat exists only once she wrote
     await door.executor!.query(
       `with c as (insert into public.contacts (channel, provider_id, language, language_confirmed) select 'telegram', g::text, 'it', true from generate_series($1::bigint, $2::bigint) g returning id, provider_id)
-       insert into public.outbox (idempotency_key, contact_id, kind, priority, payload) select 'bench:' || provider_id, id, 'notice', 5, jsonb_build_object('text', 'Notice ' || provider_id) from c`,
+       insert into public.outbox (idempotency_key, contact_id, channel, kind, priority, payload) select 'bench:' || provider_id, id, 'telegram', 'notice', 5, jsonb_build_object('text', 'Notice ' || provider_id) from c`,
       [ids[0], ids.at(-1)],
     );
     const channel = createTelegramChannel({ token: TOKEN, apiRoot: api.apiRoot });

@@ -98,6 +98,7 @@ describe('the outbox dispatcher, on a real multi-connection PostgreSQL', () => {
     expect((await d.runOnce()).claimed).toBe(0);
     const [contact] = await h.t.sql.query<{ status: string; unreachable_reason: string }>('select status, unreachable_reason from public.contacts');
     expect(contact).toEqual({ status: 'unreachable', unreachable_reason: expect.stringContaining('21610') });
+    expect(await statuses(h.t)).toEqual([{ status: 'failed', n: 3 }]);
     expect(h.emulator.stats().created).toBe(0);
   });
 
