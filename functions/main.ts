@@ -49,7 +49,7 @@ async function main() {
 
   logger.info(
     { port: served.port, database: door.mode, schemaVersion: door.schemaVersion, telegram: config.telegram.mode, whatsapp: config.whatsapp.mode, ms: clock.now().getTime() - startedAt.getTime() },
-    `listening on ${config.publicUrl}`,
+    config.local ? `listening on ${config.publicUrl}: open it in a browser to chat with the bot (both channels emulated)` : `listening on ${config.publicUrl}`,
   );
 
   let stopping = false;
