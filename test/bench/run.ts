@@ -153,10 +153,11 @@ async function inboundRun(n: number, concurrency: number) {
     }));
     const accepted = (performance.now() - t0) / 1000;
     while (replied.size < n) await new Promise((r) => setTimeout(r, 20));
+    const answered = (performance.now() - t0) / 1000;
     watching = false;
     await watcher;
     const lat = [...replied.values()].sort((a, b) => a - b);
-    console.log(`inbound: ${n} Telegram webhook updates (new contacts, ${concurrency} concurrent) accepted in ${accepted.toFixed(1)} s = ${(n / accepted).toFixed(0)} updates/s on the embedded database; update → reply at the provider p50 ${ms(quantile(lat, 0.5))}, p99 ${ms(quantile(lat, 0.99))}`);
+    console.log(`inbound: ${n} Telegram webhook updates (new contacts, ${concurrency} concurrent) accepted in ${accepted.toFixed(1)} s = ${(n / accepted).toFixed(0)} updates/s on the embedded database, all answered in ${answered.toFixed(1)} s = ${(n / answered).toFixed(0)} conversations/s end to end (2 replies each); update → reply at the provider p50 ${ms(quantile(lat, 0.5))}, p99 ${ms(quantile(lat, 0.99))}`);
     await dispatcher.stop();
     await server.close();
     await emulator.close();
