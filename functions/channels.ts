@@ -7,7 +7,7 @@ import type { Config } from '../bot/config';
 import { handleInbound, type CoreDeps } from '../bot/core/conversation';
 import type { Db } from '../bot/db/client';
 import type { FetchHandler } from '../bot/http/node-adapter';
-import type { Translator } from '../bot/i18n';
+import { isLanguage, type Translator } from '../bot/i18n';
 import { playgroundHandler } from '../bot/local/playground';
 import { createTelegramEmulator, type TelegramEmulator } from '../bot/local/telegram-emulator';
 import { createTwilioEmulator, type TwilioEmulator } from '../bot/local/twilio-emulator';
@@ -106,8 +106,8 @@ export async function startChannels(deps: ChannelDeps): Promise<ChannelRuntime> 
   }
 
   if (whatsapp) {
-    const t = (lng: string) => i18n.t(lng as never)('common.replyWithNumber');
-    const channel = createWhatsAppChannel({ ...whatsapp, statusCallbackUrl: `${config.publicUrl}/whatsapp/status`, choiceHint: t });
+    const choiceHint = (lng: string) => i18n.t(isLanguage(lng) ? lng : 'it')('common.replyWithNumber');
+    const channel = createWhatsAppChannel({ ...whatsapp, statusCallbackUrl: `${config.publicUrl}/whatsapp/status`, choiceHint });
     const dispatcher = new Dispatcher({ db, sender: channel, clock, logger });
     routes.whatsappWebhook = whatsappWebhookHandler({ core, authToken: whatsapp.authToken, publicUrl: config.publicUrl, onQueued: () => dispatcher.notify() });
     routes.whatsappStatus = whatsappStatusHandler({ core, authToken: whatsapp.authToken, publicUrl: config.publicUrl });

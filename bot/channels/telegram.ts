@@ -93,20 +93,16 @@ export function createTelegramChannel(opts: TelegramChannelOptions): TelegramCha
   };
 }
 
-/** Routes the bot's updates into the conversation core; callback queries are answered at once so the button stops spinning. */
+/** Routes the bot's messages and button taps into the conversation core. */
 export function connectTelegramToCore(
   channel: TelegramChannel,
   handle: (inbound: Inbound) => Promise<{ replies: Reply[] }>,
   onQueued: () => void,
 ): void {
-  const botId = () => channel.bot.botInfo.id;
-  channel.bot.on('callback_query:data', async (ctx) => {
-    await ctx.answerCallbackQuery().catch(() => undefined); // a redelivered query is too old to answer: harmless
-    const inbound = parseTelegramUpdate(ctx.update, botId());
-    if (inbound && (await handle(inbound)).replies.length) onQueued();
-  });
-  channel.bot.on('message', async (ctx) => {
-    const inbound = parseTelegramUpdate(ctx.update, botId());
+  channel.bot.on(['message', 'callback_query:data'], async (ctx) => {
+    // answered at once so the button stops spinning; a redelivered query is too old to answer: harmless
+    if (ctx.callbackQuery) await ctx.answerCallbackQuery().catch(() => undefined);
+    const inbound = parseTelegramUpdate(ctx.update, channel.bot.botInfo.id);
     if (inbound && (await handle(inbound)).replies.length) onQueued();
   });
 }

@@ -44,26 +44,6 @@ async function benchStart() {
   }
 }
 
-async function benchRpc() {
-  const dataDir = await mkdtemp(join(tmpdir(), 'familybot-bench-'));
-  const door = await openDataDoor(loadConfig({ DATA_DIR: dataDir }));
-  try {
-    for (let i = 0; i < 200; i++) await door.supabase.rpc('health');
-    const samples: number[] = [];
-    for (let i = 0; i < 2000; i++) {
-      const t0 = performance.now();
-      const { error } = await door.supabase.rpc('health');
-      samples.push(performance.now() - t0);
-      if (error) throw new Error(error.message);
-    }
-    samples.sort((a, b) => a - b);
-    console.log(`trivial .rpc('health') through the embedded transport (PGlite): p50 ${ms(quantile(samples, 0.5))}, p99 ${ms(quantile(samples, 0.99))} (2000 calls)`);
-  } finally {
-    await door.close();
-    await rm(dataDir, { recursive: true, force: true });
-  }
-}
-
 const TOKEN = '777000:BenchToken_abcdefghijklmnopqrstu';
 const logger = createLogger('silent');
 
@@ -76,6 +56,21 @@ async function withEmbedded<T>(fn: (door: DataDoor) => Promise<T>): Promise<T> {
     await door.close();
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+async function benchRpc() {
+  await withEmbedded(async (door) => {
+    for (let i = 0; i < 200; i++) await door.supabase.rpc('health');
+    const samples: number[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const t0 = performance.now();
+      const { error } = await door.supabase.rpc('health');
+      samples.push(performance.now() - t0);
+      if (error) throw new Error(error.message);
+    }
+    samples.sort((a, b) => a - b);
+    console.log(`trivial .rpc('health') through the embedded transport (PGlite): p50 ${ms(quantile(samples, 0.5))}, p99 ${ms(quantile(samples, 0.99))} (2000 calls)`);
+  });
 }
 
 /** Broadcast-shaped load: N messages to N chats through the emulator enforcing Telegram's 30/s and 1/s per chat. */
