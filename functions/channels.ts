@@ -51,7 +51,8 @@ export const LOCAL_TWILIO = { accountSid: `AC${'0'.repeat(31)}1`, from: 'whatsap
 /** Starts the channels whose credentials are set, or both emulated when none is; each gets its dispatcher. */
 export async function startChannels(deps: ChannelDeps): Promise<ChannelRuntime> {
   const { config, logger, clock, db, i18n, routes } = deps;
-  const core: CoreDeps = { db, i18n, clock, logger };
+  const links: NonNullable<CoreDeps['links']> = {};
+  const core: CoreDeps = { db, i18n, clock, logger, links };
   const handle = (inbound: Parameters<typeof handleInbound>[1]) => handleInbound(core, inbound);
   const dispatchers: Dispatcher[] = [];
   const stops: (() => Promise<void>)[] = [];
@@ -86,6 +87,7 @@ export async function startChannels(deps: ChannelDeps): Promise<ChannelRuntime> 
   if (telegram) {
     const channel = createTelegramChannel({ token: telegram.token, apiRoot: telegram.apiRoot });
     await channel.bot.init();
+    links.telegramUsername = channel.bot.botInfo.username;
     const dispatcher = new Dispatcher({ db, sender: channel, clock, logger });
     // long polling runs updates concurrently: keep each chat's in order
     if (!telegram.secret) channel.bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
@@ -106,6 +108,7 @@ export async function startChannels(deps: ChannelDeps): Promise<ChannelRuntime> 
   }
 
   if (whatsapp) {
+    links.whatsappNumber = whatsapp.from.replace(/^whatsapp:/, '');
     const choiceHint = (lng: string) => i18n.t(isLanguage(lng) ? lng : 'it')('common.replyWithNumber');
     const channel = createWhatsAppChannel({ ...whatsapp, statusCallbackUrl: `${config.publicUrl}/whatsapp/status`, choiceHint });
     const dispatcher = new Dispatcher({ db, sender: channel, clock, logger });

@@ -43,7 +43,7 @@ describe('the first conversation', () => {
   it('asks again, kindly, when the answer is not one of the choices', async () => {
     await handleInbound(deps, tg(1, { text: 'hi', languageHint: 'it' }));
     const again = await handleInbound(deps, tg(2, { text: 'boh' }));
-    expect(again.replies[0]!.text).toBe(i18n.t('it')('common.notUnderstood'));
+    expect(again.replies[0]!.text).toBe(`${i18n.t('it')('common.notUnderstood')}\n${i18n.t('it')('greeting.chooseLanguage')}`);
     expect(again.replies[0]!.choices).toHaveLength(13);
   });
 
@@ -66,8 +66,13 @@ describe('the first conversation', () => {
     expect(n).toBe(2);
   });
 
-  it('keeps a photo as a reference and thanks her for it', async () => {
-    const out = await handleInbound(deps, { channel: 'whatsapp', providerId: '+393331112222', providerMessageId: 'MM1', media: [{ kind: 'photo', ref: 'https://media/1', contentType: 'image/jpeg' }], languageHint: 'it' });
+  it('keeps a photo as a reference and thanks her for it, once she has given consent', async () => {
+    const photo = (id: string) => handleInbound(deps, { channel: 'whatsapp', providerId: '+393331112222', providerMessageId: id, media: [{ kind: 'photo', ref: 'https://media/1', contentType: 'image/jpeg' }], languageHint: 'it' });
+    expect((await photo('MM0')).replies.map((r) => r.text).slice(0, 2)).toEqual([i18n.t('it')('media.notYet'), i18n.t('it')('greeting.welcome')]);
+    expect(await t.sql.query('select 1 from public.media_refs')).toEqual([]);
+    await handleInbound(deps, { channel: 'whatsapp', providerId: '+393331112222', providerMessageId: 'MM0a', choiceId: 'lang:it' });
+    await handleInbound(deps, { channel: 'whatsapp', providerId: '+393331112222', providerMessageId: 'MM0b', choiceId: 'consent:yes' });
+    const out = await photo('MM1');
     expect(out.replies.map((r) => r.text)).toEqual([i18n.t('it')('media.photo')]);
     const refs = await t.sql.query<{ kind: string; ref: string }>('select kind, ref from public.media_refs');
     expect(refs).toEqual([{ kind: 'photo', ref: 'https://media/1' }]);

@@ -1,0 +1,70 @@
+import type { TFunction } from 'i18next';
+import { addMonths, differenceInCalendarMonths, differenceInDays, differenceInYears, format, parseISO, subMonths } from 'date-fns';
+import type { Language } from '../i18n';
+import type { ChildRow } from './context';
+
+/** A calendar date (YYYY-MM-DD) in words, in her language: "12 March 2026". */
+export function formatDate(lng: Language, day: string): string {
+  return new Intl.DateTimeFormat(lng, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${day.slice(0, 10)}T00:00:00Z`));
+}
+
+/** A child's age in the unit a mother would use: weeks, then months up to two years, then years. */
+export function ageLabel(t: TFunction, birth: string, today: string): string {
+  const b = parseISO(birth);
+  const now = parseISO(today);
+  const days = differenceInDays(now, b);
+  if (days < 7) return t('children.newborn');
+  const months = differenceInCalendarMonths(now, b) - (now.getDate() < b.getDate() ? 1 : 0);
+  if (months < 2) return t('children.ageWeeks', { count: Math.floor(days / 7) });
+  if (months < 24) return t('children.ageMonths', { count: months });
+  return t('children.ageYears', { count: differenceInYears(now, b) });
+}
+
+export function childLine(t: TFunction, lng: Language, child: ChildRow, today: string): string {
+  if (child.birth_date) {
+    return t('children.bornLine', { name: child.name ?? t('children.unnamed'), date: formatDate(lng, child.birth_date), age: ageLabel(t, child.birth_date, today) });
+  }
+  return t('children.expectedLine', { date: formatDate(lng, child.due_date!) });
+}
+
+/** A short list for staff: "Amir (8 months), baby expected on …". */
+export function childrenSummary(t: TFunction, lng: Language, children: ChildRow[], today: string): string {
+  if (children.length === 0) return t('staff.noChildren');
+  return children
+    .map((c) => (c.birth_date ? `${c.name ?? t('children.unnamed')} (${ageLabel(t, c.birth_date, today)})` : t('children.expectedLine', { date: formatDate(lng, c.due_date!) })))
+    .join(', ');
+}
+
+/** An example she can copy, plausible for the question: a recent birth, or a due date a few months ahead. */
+export function dateExample(kind: 'birth' | 'due', today: string): string {
+  const d = kind === 'birth' ? subMonths(parseISO(today), 3) : addMonths(parseISO(today), 4);
+  return format(d, 'dd/MM/yyyy');
+}
+
+export const firstName = (fullName: string) => fullName.trim().split(/\s+/)[0] ?? fullName;
+export const familyRef = (ref: number) => `F-${ref}`;
+export const staffRef = (ref: number) => `T-${ref}`;
+
+/** Splits a long text at line ends so every part fits the smallest channel limit (WhatsApp: 1600). */
+export function chunkText(text: string, max = 1500): string[] {
+  const parts: string[] = [];
+  let current = '';
+  for (const line of text.split('\n')) {
+    for (let piece = line; ; ) {
+      const room = max - current.length - (current ? 1 : 0);
+      if (piece.length <= room) {
+        current = current ? `${current}\n${piece}` : piece;
+        break;
+      }
+      if (current) {
+        parts.push(current);
+        current = '';
+        continue;
+      }
+      parts.push(piece.slice(0, max));
+      piece = piece.slice(max);
+    }
+  }
+  if (current) parts.push(current);
+  return parts;
+}

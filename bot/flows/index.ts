@@ -1,0 +1,106 @@
+import type { Reply } from '../core/types';
+import { call, type FlowContext, type Turn } from './context';
+import { codeIn, isKeyword } from './keywords';
+import { mainMenu, menuItem } from './menu';
+import { askLanguage, onboarding, pickedLanguage } from './onboarding';
+import { privacyStep } from './privacy';
+import { profileStep } from './profile';
+import { staffMenu, staffTurn } from './staff';
+import { firstName } from './format';
+
+/** The same context, now speaking another language (after she picks one). */
+function inLanguage(ctx: FlowContext, lng: FlowContext['contact']['language']): FlowContext {
+  return { ...ctx, t: ctx.deps.i18n.t(lng), contact: { ...ctx.contact, language: lng } };
+}
+
+const withLead = (lead: Reply[], turn: Turn): Turn => ({ ...turn, replies: [...lead, ...turn.replies] });
+
+/** A code from her tutor (family, new account) or a staff invitation, at any point of the conversation. */
+async function redeemCode(ctx: FlowContext, code: string): Promise<Turn | undefined> {
+  const { contact, t } = ctx;
+  const found = await call<{ status: 'ok' | 'used' | 'expired' | 'unknown'; purpose?: string; full_name?: string; role?: string; tutor_name?: string; language?: string }>(
+    ctx.deps.db, 'code_lookup', { p_code: code, p_now: ctx.now.toISOString() });
+  const registered = contact.consent === 'given';
+  const usable = found.status === 'ok' && (
+    (found.purpose === 'staff' && !contact.family && !contact.staff)
+    || (found.purpose === 'family' && !contact.staff)
+    || (found.purpose === 'relink' && !contact.family && !contact.staff));
+  if (!usable) {
+    const why = { text: t(`codes.${found.status === 'ok' ? 'used' : found.status}`) };
+    if (contact.staff) return staffMenu(ctx, contact.staff, why.text);
+    if (registered) return mainMenu(ctx, why.text);
+    return withLead([why], await onboarding(ctx));
+  }
+  if (found.purpose === 'staff') {
+    const lng = contact.languageConfirmed ? contact.language : 'it';
+    const c = inLanguage(ctx, lng);
+    const role = found.role === 'coordinator' ? 'coordinator' : 'tutor';
+    const welcome = c.t('staff.welcome', { name: firstName(found.full_name ?? ''), role: c.t(role === 'tutor' ? 'staff.roleTutor' : 'staff.roleCoordinator') });
+    const menu = staffMenu(c, { id: '', ref: 0, name: found.full_name ?? '', role, active: true }, welcome);
+    return { ...menu, language: lng, languageConfirmed: true, effects: [{ op: 'redeem', code }] };
+  }
+  if (found.purpose === 'relink') {
+    const lng = (found.language as typeof contact.language | undefined) ?? contact.language;
+    const c = inLanguage(ctx, lng);
+    return { ...mainMenu(c, c.t('codes.relinked')), language: lng, languageConfirmed: true, effects: [{ op: 'redeem', code }] };
+  }
+  if (registered) {
+    return { ...mainMenu(ctx, t('profile.linkedTutor', { tutor: firstName(found.tutor_name ?? '') })), effects: [{ op: 'redeem', code }] };
+  }
+  // not registered yet: remember the code; it is redeemed when she gives consent
+  return onboarding({ ...ctx, contact: { ...contact, conversation: { ...contact.conversation, code } } });
+}
+
+/**
+ * Every message, in this order: a code; staff; consent first; STOP/START and the words that work anywhere;
+ * the step she is in; the main menu.
+ */
+export async function decide(ctx: FlowContext): Promise<Turn> {
+  const { contact, t } = ctx;
+  const state = contact.conversation;
+
+  if (!ctx.text && !ctx.choice && ctx.inbound.media?.length) {
+    // a photo or a voice note alone: kept (after consent) and acknowledged by the core
+    if (contact.consent === 'given') return { replies: [], conversation: state };
+    const notYet = { text: t('media.notYet') };
+    // mid-onboarding her question is just above; at the very start she still needs one
+    return state.step ? { replies: [notYet], conversation: state } : withLead([notYet], await onboarding(ctx));
+  }
+
+  const code = ctx.choice ? undefined : codeIn(ctx.text);
+  if (code) {
+    const turn = await redeemCode(ctx, code);
+    if (turn) return turn;
+  }
+
+  if (contact.consent === 'given') {
+    if (isKeyword(t, 'stop', ctx.text)) return { replies: [{ text: t('pause.stopped') }], conversation: {}, effects: [{ op: 'status', status: 'paused' }] };
+    if (isKeyword(t, 'start', ctx.text) && contact.status === 'paused') {
+      const resumed = { text: t('pause.resumed') };
+      const next = contact.staff ? staffMenu(ctx, contact.staff) : mainMenu(ctx);
+      return { ...withLead([resumed], next), effects: [{ op: 'status', status: 'active' }] };
+    }
+    if (isKeyword(t, 'language', ctx.text)) return askLanguage(ctx, { then: 'menu' });
+    if (state.step === 'lang') {
+      const lng = pickedLanguage(ctx);
+      if (lng) {
+        const c = inLanguage(ctx, lng);
+        const next = contact.staff ? staffMenu(c, contact.staff) : mainMenu(c);
+        return { ...withLead([{ text: c.t('greeting.languageSet') }], next), language: lng, languageConfirmed: true };
+      }
+    }
+  }
+
+  if (contact.staff) return staffTurn(ctx, contact.staff);
+  if (contact.consent !== 'given') {
+    // STOP before consent: nothing is kept, as if she declined
+    if (isKeyword(t, 'stop', ctx.text)) return { replies: [{ text: t('consent.declined') }], conversation: {}, effects: [{ op: 'forget' }] };
+    return onboarding(ctx);
+  }
+
+  if (isKeyword(t, 'menu', ctx.text) || isKeyword(t, 'start', ctx.text)) return mainMenu(ctx);
+  const step = (await profileStep(ctx)) ?? (await privacyStep(ctx)) ?? menuItem(ctx);
+  if (step) return step;
+  // words where a choice was expected, or no step at all: the menu, kindly
+  return mainMenu(ctx, state.step ? t('common.notUnderstood') : undefined);
+}

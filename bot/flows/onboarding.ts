@@ -1,0 +1,94 @@
+import { isLanguage, LANGUAGES, type Language } from '../i18n';
+import { languagesWithFirst } from '../core/languages';
+import type { Choice, ConversationState, Reply } from '../core/types';
+import { ask, call, type Effect, type FlowContext, type Turn } from './context';
+import { startChildren } from './profile';
+
+const LANGUAGE_CHOICE = 'lang:';
+
+export function languageChoices(ctx: FlowContext, first: Language): Choice[] {
+  return languagesWithFirst(first).map((l) => ({ id: `${LANGUAGE_CHOICE}${l}`, label: ctx.deps.i18n.t(l)('language.name') }));
+}
+
+/** The language she picked: a tapped choice, "3", the language's own name, or its code. */
+export function pickedLanguage(ctx: FlowContext): Language | undefined {
+  if (ctx.choice?.startsWith(LANGUAGE_CHOICE)) {
+    const lng = ctx.choice.slice(LANGUAGE_CHOICE.length);
+    return isLanguage(lng) ? lng : undefined;
+  }
+  const said = ctx.text.toLocaleLowerCase();
+  return LANGUAGES.find((l) => l === said || ctx.deps.i18n.t(l)('language.name').toLocaleLowerCase() === said);
+}
+
+export function askLanguage(ctx: FlowContext, state: ConversationState, intro?: Reply): Turn {
+  const t = ctx.t;
+  const turn = ask(t('greeting.chooseLanguage'), languageChoices(ctx, ctx.contact.language), { ...state, step: 'lang' });
+  if (intro) turn.replies.unshift(intro);
+  return turn;
+}
+
+function consentChoices(ctx: FlowContext, t = ctx.t): Choice[] {
+  return [{ id: 'consent:yes', label: t('consent.accept') }, { id: 'consent:no', label: t('consent.decline') }];
+}
+
+/** The consent explanation: a few short messages, then one question. */
+export function askConsent(ctx: FlowContext, lng: Language, state: ConversationState, lead: Reply[] = []): Turn {
+  const t = ctx.deps.i18n.t(lng);
+  const texts = ['consent.intro', 'consent.what', 'consent.why', 'consent.who', 'consent.howLong', 'consent.rights'].map((k) => ({ text: t(k) }));
+  const choices = consentChoices(ctx, t);
+  return {
+    replies: [...lead, ...texts, { text: t('consent.question'), choices }],
+    conversation: { step: 'consent', offered: choices, ...(state.code ? { code: state.code } : {}) },
+    language: lng,
+    languageConfirmed: true,
+  };
+}
+
+/**
+ * Before consent: greet, let her choose the language, explain, ask. Only the channel id, the language and
+ * (in the conversation) a tutor's code are kept until she says yes.
+ */
+export async function onboarding(ctx: FlowContext): Promise<Turn> {
+  const { contact, t } = ctx;
+  const state = contact.conversation;
+  const fresh = contact.isNew || contact.consent === 'declined' && !state.step;
+
+  if (!contact.languageConfirmed || state.step === 'lang') {
+    const lng = state.step === 'lang' || ctx.choice?.startsWith(LANGUAGE_CHOICE) ? pickedLanguage(ctx) : undefined;
+    if (lng) return askConsent(ctx, lng, state, [{ text: ctx.deps.i18n.t(lng)('greeting.languageSet') }]);
+    if (state.step === 'lang' && !fresh) {
+      const again = askLanguage(ctx, state);
+      again.replies[0]!.text = `${t('common.notUnderstood')}\n${again.replies[0]!.text}`;
+      return again;
+    }
+    return askLanguage(ctx, state, { text: t('greeting.welcome') });
+  }
+
+  if (state.step !== 'consent') {
+    // her tutor registered her (caseload import) but did not collect consent on paper
+    return askConsent(ctx, contact.language, state, [{ text: t('greeting.welcome') }]);
+  }
+  if (ctx.choice === 'consent:no') {
+    return { replies: [{ text: t('consent.declined') }], conversation: {}, effects: [{ op: 'forget' }] };
+  }
+  if (ctx.choice !== 'consent:yes') {
+    const choices = consentChoices(ctx);
+    return { replies: [{ text: `${t('common.notUnderstood')}\n${t('consent.question')}`, choices }], conversation: { ...state, offered: choices } };
+  }
+
+  const effects: Effect[] = [{ op: 'consent' }];
+  const replies: Reply[] = [];
+  let tutorName: string | undefined;
+  if (typeof state.code === 'string') {
+    // the code was valid when she sent it; it may have been used or expired since
+    const found = await call<{ status: string; purpose?: string; tutor_name?: string }>(ctx.deps.db, 'code_lookup', { p_code: state.code, p_now: ctx.now.toISOString() });
+    if (found.status === 'ok' && found.purpose === 'family') {
+      effects.push({ op: 'redeem', code: state.code });
+      tutorName = found.tutor_name;
+    } else if (found.status !== 'ok') {
+      replies.push({ text: t(`codes.${found.status}`) });
+    }
+  }
+  const next = startChildren(ctx, { onboarding: true, ...(tutorName ? { tutorName } : {}) });
+  return { ...next, replies: [...replies, ...next.replies], effects: [...effects, ...(next.effects ?? [])] };
+}

@@ -1,0 +1,172 @@
+import type { TFunction } from 'i18next';
+import type { Language } from '../i18n';
+import type { Choice } from '../core/types';
+import { ask, call, type ChildRow, type Effect, type FlowContext, type StaffProfile, type Turn } from './context';
+import { codeExpiry, codeLinks, newCode } from './codes';
+import { childrenSummary, familyRef, firstName, formatDate, staffRef } from './format';
+
+interface FamilyCard {
+  id: string;
+  ref: number;
+  district: string | null;
+  tutor: { id: string; ref: number; name: string } | null;
+  children: ChildRow[];
+  contacts: { contact_id: string; language: Language; channel: string }[];
+}
+
+interface StaffMember {
+  id: string;
+  ref: number;
+  name: string;
+  role: string;
+  contacts: { contact_id: string; language: Language }[];
+}
+
+const COORDINATOR_ONLY = new Set(['queue', 'tutors', 'assign', 'invite']);
+/** Italian aliases, since tutors work in Italian */
+const ALIASES: Record<string, string> = { codice: 'code', famiglie: 'families', ricollega: 'relink', coda: 'queue', assegna: 'assign', invita: 'invite', aiuto: 'help', start: 'menu' };
+
+export function staffMenu(ctx: FlowContext, staff: StaffProfile, lead?: string): Turn {
+  const { t } = ctx;
+  const choices: Choice[] = [
+    { id: 'staff:code', label: t('staff.menuFamilyCode') },
+    { id: 'staff:families', label: t('staff.menuFamilies') },
+    ...(staff.role === 'coordinator' ? [{ id: 'staff:queue', label: t('staff.menuQueue') }, { id: 'staff:tutors', label: t('staff.menuTutors') }] : []),
+  ];
+  const turn = ask(t('staff.menuTitle'), choices, { step: 'staff' });
+  if (lead) turn.replies.unshift({ text: lead });
+  return turn;
+}
+
+const parseRef = (arg: string | undefined, prefix: 'F' | 'T') => {
+  const m = new RegExp(`^${prefix}-?(\\d{1,9})$`, 'i').exec(arg?.trim() ?? '');
+  return m ? Number(m[1]) : undefined;
+};
+
+function familyLine(t: TFunction, lng: Language, card: FamilyCard, today: string): string {
+  const contact = card.contacts[0];
+  return t('staff.familyLine', {
+    family: familyRef(card.ref),
+    district: card.district ?? t('staff.noDistrict'),
+    children: childrenSummary(t, lng, card.children, today),
+    language: contact ? languageName(lng, contact.language) : '–',
+    channel: contact ? (contact.channel === 'telegram' ? 'Telegram' : 'WhatsApp') : '–',
+  });
+}
+/** "arabo" for an Italian reader: the family's language named in the reader's */
+const languageName = (reader: Language, lng: Language) => new Intl.DisplayNames([reader], { type: 'language' }).of(lng) ?? lng;
+
+/**
+ * A staff member's message: a command (/code, /assign F-12 T-3, …) or a menu tap. The role is checked here
+ * for a clear answer, and again in the database for every action.
+ */
+export async function staffTurn(ctx: FlowContext, staff: StaffProfile): Promise<Turn> {
+  const { t, deps } = ctx;
+  const lng = ctx.contact.language;
+  const [rawCommand, ...args] = ctx.choice?.startsWith('staff:') ? [ctx.choice.slice('staff:'.length)] : ctx.text.startsWith('/') ? ctx.text.slice(1).split(/\s+/) : [];
+  const command = rawCommand ? (ALIASES[rawCommand.toLowerCase()] ?? rawCommand.toLowerCase()) : undefined;
+  const menu = (lead?: string) => staffMenu(ctx, staff, lead);
+  const usage = (example: string) => menu(t('staff.usage', { example }));
+  const p = { p_contact_id: ctx.contact.id, p_now: ctx.now.toISOString() };
+
+  if (!command || command === 'menu') return menu();
+  if (COORDINATOR_ONLY.has(command) && staff.role !== 'coordinator') return menu(t('staff.notAllowed'));
+  const fresh = () => (deps.newCode ?? newCode)();
+
+  switch (command) {
+    case 'help': return menu(t('staff.help'));
+
+    case 'code': {
+      let tutorId: string | undefined;
+      if (args[0]) {
+        const ref = parseRef(args[0], 'T');
+        if (ref === undefined) return usage('/code T-3');
+        if (staff.role !== 'coordinator') return menu(t('staff.notAllowed'));
+        const member = await call<StaffMember | null>(deps.db, 'staff_member_lookup', { p_contact_id: ctx.contact.id, p_staff_ref: ref });
+        if (!member) return menu(t('staff.unknownTutor', { tutor: args[0] }));
+        tutorId = member.id;
+      }
+      const code = fresh();
+      const expires = codeExpiry(ctx.now, 'family');
+      const links = codeLinks(deps.links, code);
+      const lines = [t('staff.familyCode', { code, date: formatDate(lng, expires.toISOString()) })];
+      if (links.telegram) lines.push(t('staff.linkTelegram', { link: links.telegram }));
+      if (links.whatsapp) lines.push(t('staff.linkWhatsApp', { link: links.whatsapp }));
+      const effect: Effect = { op: 'family_code', code, expires_at: expires.toISOString(), ...(tutorId ? { tutor_id: tutorId } : {}) };
+      return { ...menu(lines.join('\n')), effects: [effect] };
+    }
+
+    case 'families': {
+      const cards = await call<FamilyCard[]>(deps.db, 'staff_families', p);
+      if (!cards.length) return menu(t('staff.familiesNone'));
+      return menu([t('staff.familiesHeader', { count: cards.length }), ...cards.map((c) => familyLine(t, lng, c, ctx.today))].join('\n'));
+    }
+
+    case 'queue': {
+      const cards = await call<FamilyCard[]>(deps.db, 'staff_queue', p);
+      if (!cards.length) return menu(t('staff.queueNone'));
+      return menu([t('staff.queueHeader', { count: cards.length }), ...cards.map((c) => familyLine(t, lng, c, ctx.today))].join('\n'));
+    }
+
+    case 'tutors': {
+      const list = await call<{ ref: number; name: string; families: number }[]>(deps.db, 'staff_tutors', p);
+      if (!list.length) return menu(t('staff.tutorsNone'));
+      return menu(list.map((s) => t('staff.tutorLine', { tutor: staffRef(s.ref), name: s.name, count: s.families })).join('\n'));
+    }
+
+    case 'relink': {
+      const ref = parseRef(args[0], 'F');
+      if (ref === undefined) return usage('/relink F-12');
+      const card = await call<FamilyCard | null>(deps.db, 'staff_family_lookup', { ...p, p_family_ref: ref });
+      if (!card) return menu(t('staff.unknownFamily', { family: args[0] }));
+      const code = fresh();
+      const expires = codeExpiry(ctx.now, 'relink');
+      const links = codeLinks(deps.links, code);
+      const lines = [t('staff.relinkCode', { family: familyRef(card.ref), code, date: formatDate(lng, expires.toISOString()) })];
+      if (links.telegram) lines.push(t('staff.linkTelegram', { link: links.telegram }));
+      if (links.whatsapp) lines.push(t('staff.linkWhatsApp', { link: links.whatsapp }));
+      return { ...menu(lines.join('\n')), effects: [{ op: 'relink_code', code, family_id: card.id, expires_at: expires.toISOString() }] };
+    }
+
+    case 'assign': {
+      const familyN = parseRef(args[0], 'F');
+      const tutorN = parseRef(args[1], 'T');
+      if (familyN === undefined || tutorN === undefined) return usage('/assign F-12 T-3');
+      const card = await call<FamilyCard | null>(deps.db, 'staff_family_lookup', { ...p, p_family_ref: familyN });
+      if (!card) return menu(t('staff.unknownFamily', { family: args[0] }));
+      const tutor = await call<StaffMember | null>(deps.db, 'staff_member_lookup', { p_contact_id: ctx.contact.id, p_staff_ref: tutorN });
+      if (!tutor) return menu(t('staff.unknownTutor', { tutor: args[1] }));
+      const effects: Effect[] = [{ op: 'assign', family_id: card.id, tutor_id: tutor.id }];
+      if (card.tutor?.id !== tutor.id) {
+        const key = `assigned:${card.id}:${tutor.id}:${ctx.inbound.providerMessageId}`;
+        for (const c of card.contacts) {
+          const text = deps.i18n.t(c.language)('staff.tutorAssigned', { tutor: firstName(tutor.name) });
+          effects.push({ op: 'enqueue', contact_id: c.contact_id, key: `${key}:${c.contact_id}`, kind: 'notice', payload: { text } });
+        }
+        for (const c of tutor.contacts) {
+          const tt = deps.i18n.t(c.language);
+          const text = tt('staff.familyAssignedToYou', { family: familyRef(card.ref), district: card.district ?? tt('staff.noDistrict'), children: childrenSummary(tt, c.language, card.children, ctx.today) });
+          effects.push({ op: 'enqueue', contact_id: c.contact_id, key: `${key}:${c.contact_id}`, kind: 'staff_notice', payload: { text } });
+        }
+      }
+      return { ...menu(t('staff.assigned', { family: familyRef(card.ref), name: tutor.name })), effects };
+    }
+
+    case 'invite': {
+      const role = args[0]?.toLowerCase();
+      const fullName = args.slice(1).join(' ').trim();
+      if ((role !== 'tutor' && role !== 'coordinator') || fullName.length < 2 || fullName.length > 120) return usage('/invite tutor Giulia Bianchi');
+      const code = fresh();
+      const expires = codeExpiry(ctx.now, 'staff');
+      const roleName = t(role === 'tutor' ? 'staff.roleTutor' : 'staff.roleCoordinator');
+      const lines = [t('staff.inviteCode', { name: fullName, role: roleName, code, date: formatDate(lng, expires.toISOString()) })];
+      const links = codeLinks(deps.links, code);
+      if (links.telegram) lines.push(t('staff.linkTelegram', { link: links.telegram }));
+      if (links.whatsapp) lines.push(t('staff.linkWhatsApp', { link: links.whatsapp }));
+      return { ...menu(lines.join('\n')), effects: [{ op: 'staff_invite', code, role, full_name: fullName, expires_at: expires.toISOString() }] };
+    }
+
+    default:
+      return menu(t('staff.unknownCommand'));
+  }
+}
