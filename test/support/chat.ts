@@ -41,3 +41,54 @@ export function person(deps: CoreDeps, who: { channel?: Inbound['channel']; id: 
 
 export const texts = (replies: Reply[]) => replies.map((r) => r.text);
 export const choiceIds = (replies: Reply[]) => replies.flatMap((r) => r.choices?.map((c) => c.id) ?? []);
+
+/** Plays the dispatcher: every queued message of a channel is claimed and recorded as sent. */
+export async function deliverAll(t: TestDb, now = '2026-11-23T10:00:00+01:00'): Promise<number> {
+  let sent = 0;
+  for (const channel of ['telegram', 'whatsapp']) {
+    for (;;) {
+      const { data, error } = await t.db.rpc('outbox_claim', { p_worker: 'test', p_channel: channel, p_now: now, p_limit: 100, p_lease_seconds: 60 });
+      if (error) throw new Error(error.message);
+      const rows = data as { id: number }[];
+      if (!rows.length) break;
+      for (const r of rows) {
+        const rec = await t.db.rpc('outbox_record', { p_id: r.id, p_worker: 'test', p_outcome: 'sent', p_provider_message_id: `p${r.id}`, p_error: null, p_retry_at: null, p_now: now });
+        if (rec.error) throw new Error(rec.error.message);
+        sent++;
+      }
+    }
+  }
+  return sent;
+}
+
+/** Every row of the tables that can hold something about a person. */
+export async function personalRows(t: TestDb): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const table of ['contacts', 'families', 'children', 'family_assignments', 'media_refs', 'outbox', 'link_codes']) {
+    out[table] = (await t.sql.query<{ n: number }>(`select count(*)::int as n from public.${table}`))[0]!.n;
+  }
+  return out;
+}
+
+/** A staff member reachable on Telegram chat `chatId`; returns the contact id. */
+export async function makeStaff(t: TestDb, role: 'tutor' | 'coordinator', name: string, chatId: string): Promise<string> {
+  const [row] = await t.sql.query<{ id: string }>(`
+    with s as (insert into public.staff (role, full_name) values ($1, $2) returning id)
+    insert into public.contacts (channel, provider_id, language, language_confirmed, consent, consent_source, staff_id)
+    select 'telegram', $3, 'it', true, 'given', 'chat', s.id from s returning id`, [role, name, chatId]);
+  return row!.id;
+}
+
+/** A mother already through consent and the first child. */
+export async function registered(deps: CoreDeps, id: string, lng: 'it' | 'en' | 'ar', channel: 'telegram' | 'whatsapp' = 'telegram') {
+  const p = person(deps, { id, hint: lng, channel });
+  await p.say('hi');
+  await p.tap(`lang:${lng}`);
+  await p.tap('consent:yes');
+  await p.tap('kind:birth');
+  await p.say('Sara');
+  await p.say('01/02/2025');
+  await p.tap('another:no');
+  await p.tap('district:milano-2');
+  return p;
+}
