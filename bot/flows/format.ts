@@ -5,7 +5,8 @@ import type { ChildRow } from './context';
 
 /** A calendar date (YYYY-MM-DD) in words, in her language: "12 March 2026". */
 export function formatDate(lng: Language, day: string): string {
-  return new Intl.DateTimeFormat(lng, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${day.slice(0, 10)}T00:00:00Z`));
+  // English as written in Europe: day before month
+  return new Intl.DateTimeFormat(lng === 'en' ? 'en-GB' : lng, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${day.slice(0, 10)}T00:00:00Z`));
 }
 
 /** A child's age in the unit a mother would use: weeks, then months up to two years, then years. */
