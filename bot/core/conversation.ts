@@ -62,6 +62,7 @@ export async function handleInbound(deps: CoreDeps, inbound: Inbound): Promise<H
     id: c.id as string,
     channel: inbound.channel,
     isNew: c.is_new as boolean,
+    firstMessage: Boolean(c.first_message),
     language: isLanguage(c.language) ? c.language : 'it',
     languageConfirmed: c.language_confirmed as boolean,
     consent: c.consent as Contact['consent'],

@@ -52,6 +52,8 @@ export interface Contact {
   id: string;
   channel: ChannelName;
   isNew: boolean;
+  /** she never wrote before (new, or imported from the caseload) */
+  firstMessage: boolean;
   language: Language;
   languageConfirmed: boolean;
   consent: 'pending' | 'given' | 'declined';

@@ -98,9 +98,11 @@ export async function decide(ctx: FlowContext): Promise<Turn> {
     return onboarding(ctx);
   }
 
+  // her tutor registered her, with consent on paper: a first hello, then the menu
+  if (contact.firstMessage) return withLead([{ text: t('greeting.paperWelcome') }], mainMenu(ctx));
   if (isKeyword(t, 'menu', ctx.text) || isKeyword(t, 'start', ctx.text)) return mainMenu(ctx);
   const step = (await profileStep(ctx)) ?? (await privacyStep(ctx)) ?? menuItem(ctx);
   if (step) return step;
   // words where a choice was expected, or no step at all: the menu, kindly
-  return mainMenu(ctx, state.step ? t('common.notUnderstood') : undefined);
+  return mainMenu(ctx, state.step ? t('common.notUnderstood') : t('greeting.welcomeBack'));
 }

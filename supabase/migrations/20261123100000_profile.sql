@@ -99,6 +99,7 @@ declare
   v_handled timestamptz;
   v_contact public.contacts;
   v_new boolean;
+  v_first boolean;
 begin
   insert into public.inbound_log (channel, provider_message_id, received_at)
   values (p_channel, p_provider_message_id, p_now)
@@ -114,6 +115,8 @@ begin
 
   select * into v_contact from public.contacts where channel = p_channel and provider_id = p_provider_id for update;
   v_new := not found;
+  -- an imported family's first message gets a first greeting
+  v_first := v_new or v_contact.last_inbound_at is null;
   if v_new then
     insert into public.contacts (channel, provider_id, language, last_inbound_at)
     values (p_channel, p_provider_id, coalesce(p_language_hint, 'it'), p_now)
@@ -138,6 +141,7 @@ begin
     'contact', jsonb_build_object(
       'id', v_contact.id,
       'is_new', v_new,
+      'first_message', v_first,
       'language', v_contact.language,
       'language_confirmed', v_contact.language_confirmed,
       'consent', v_contact.consent,
