@@ -34,10 +34,11 @@ function consentChoices(ctx: FlowContext, t = ctx.t): Choice[] {
 /** The consent explanation: a few short messages, then one question. */
 export function askConsent(ctx: FlowContext, lng: Language, state: ConversationState, lead: Reply[] = []): Turn {
   const t = ctx.deps.i18n.t(lng);
-  const texts = ['consent.intro', 'consent.what', 'consent.why', 'consent.who', 'consent.howLong', 'consent.rights'].map((k) => ({ text: t(k) }));
   const choices = consentChoices(ctx, t);
+  // four short messages: Telegram paces a chat at about one a second, so fewer arrive sooner
+  const texts = [t('consent.intro'), `${t('consent.what')}\n\n${t('consent.why')}`, `${t('consent.who')}\n\n${t('consent.howLong')}`];
   return {
-    replies: [...lead, ...texts, { text: t('consent.question'), choices }],
+    replies: [...lead, ...texts.map((text) => ({ text })), { text: `${t('consent.rights')}\n\n${t('consent.question')}`, choices }],
     conversation: { step: 'consent', offered: choices, ...(state.code ? { code: state.code } : {}) },
     language: lng,
     languageConfirmed: true,

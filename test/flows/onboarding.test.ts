@@ -4,7 +4,13 @@ import { choiceIds, coreDeps, deliverAll, i18n, makeStaff, person, personalRows,
 
 const ar = i18n.t('ar');
 const it_ = i18n.t('it');
-const CONSENT_KEYS = ['consent.intro', 'consent.what', 'consent.why', 'consent.who', 'consent.howLong', 'consent.rights', 'consent.question'];
+/** The consent explanation as she reads it: four short messages, the last one asking. */
+const consentTexts = (t: (k: string) => string) => [
+  t('consent.intro'),
+  `${t('consent.what')}\n\n${t('consent.why')}`,
+  `${t('consent.who')}\n\n${t('consent.howLong')}`,
+  `${t('consent.rights')}\n\n${t('consent.question')}`,
+];
 
 describe('first contact and consent', () => {
   let t: TestDb;
@@ -23,7 +29,7 @@ describe('first contact and consent', () => {
     expect(await personalRows(t)).toMatchObject({ contacts: 1, families: 0, children: 0 });
 
     const consent = await amina.tap('lang:ar');
-    expect(texts(consent)).toEqual([ar('greeting.languageSet'), ...CONSENT_KEYS.map((k) => ar(k))]);
+    expect(texts(consent)).toEqual([ar('greeting.languageSet'), ...consentTexts(ar)]);
     expect(choiceIds(consent)).toEqual(['consent:yes', 'consent:no']);
     expect(await personalRows(t)).toMatchObject({ families: 0 });
 

@@ -88,7 +88,7 @@ describe('npm run admin and npm run import on the embedded database', () => {
       // no paper consent: asked for it, in Ukrainian, without asking the language again
       const tg = await handleInbound(deps, { channel: 'telegram', providerId: '777000111', providerMessageId: '1:import2', text: 'привіт', languageHint: 'en' });
       expect(tg.replies[0]!.text).toBe(i18n.t('uk')('greeting.welcome'));
-      expect(tg.replies.at(-1)!.text).toBe(i18n.t('uk')('consent.question'));
+      expect(tg.replies.at(-1)!.text).toBe(`${i18n.t('uk')('consent.rights')}\n\n${i18n.t('uk')('consent.question')}`);
     } finally {
       await door.close();
     }
