@@ -37,17 +37,6 @@ export interface Inbound {
   languageHint?: Language;
 }
 
-/** A contact as the core sees it at the start of a message. */
-export interface ContactState {
-  id: string;
-  isNew: boolean;
-  language: Language;
-  languageConfirmed: boolean;
-  consent: 'pending' | 'given' | 'declined';
-  status: 'active' | 'paused' | 'unreachable';
-  conversation: ConversationState;
-}
-
 export interface ConversationState {
   step?: string;
   /** the choices last offered, so "2" or a label typed on WhatsApp maps back to an id */

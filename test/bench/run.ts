@@ -160,7 +160,30 @@ async function inboundRun(n: number, concurrency: number) {
   });
 }
 
-const BENCHES: Record<string, () => Promise<void>> = { start: benchStart, rpc: benchRpc, inbound: benchInbound, outbound: benchOutbound };
+/** Registration cost in the core: each mother from hello to the main menu (9 messages), one after another. */
+async function benchOnboarding(n = Number(process.env.BENCH_ONBOARDING ?? 200)) {
+  await withEmbedded(async (door) => {
+    const deps = { db: door.supabase, i18n: createTranslator(), clock: systemClock, logger };
+    const steps: Partial<Parameters<typeof handleInbound>[1]>[] = [
+      { text: 'hello' }, { choiceId: 'lang:bn' }, { choiceId: 'consent:yes' }, { choiceId: 'kind:birth' }, { text: 'Rafi' },
+      { text: '12/03/2026' }, { choiceId: 'another:no' }, { choiceId: 'district:milano-4' }, { text: 'menu' },
+    ];
+    const samples: number[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      for (const [j, step] of steps.entries()) {
+        const s0 = performance.now();
+        await handleInbound(deps, { channel: 'whatsapp', providerId: `+8801700${String(i).padStart(6, '0')}`, providerMessageId: `SMbench${i}-${j}`, ...step });
+        samples.push(performance.now() - s0);
+      }
+    }
+    const total = (performance.now() - t0) / 1000;
+    samples.sort((a, b) => a - b);
+    console.log(`onboarding: ${n} mothers from hello to the main menu (${steps.length} messages each) in ${total.toFixed(1)} s = ${(n / total).toFixed(1)} registrations/s on the embedded database; per message p50 ${ms(quantile(samples, 0.5))}, p99 ${ms(quantile(samples, 0.99))}`);
+  });
+}
+
+const BENCHES: Record<string, () => Promise<void>> = { start: benchStart, rpc: benchRpc, inbound: benchInbound, outbound: benchOutbound, onboarding: benchOnboarding };
 
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(BENCHES)) {
