@@ -52,7 +52,7 @@ export function askConsent(ctx: FlowContext, lng: Language, state: ConversationS
 export async function onboarding(ctx: FlowContext): Promise<Turn> {
   const { contact, t } = ctx;
   const state = contact.conversation;
-  const fresh = contact.isNew || contact.consent === 'declined' && !state.step;
+  const fresh = contact.isNew || (contact.consent === 'declined' && !state.step);
 
   if (!contact.languageConfirmed || state.step === 'lang') {
     const lng = state.step === 'lang' || ctx.choice?.startsWith(LANGUAGE_CHOICE) ? pickedLanguage(ctx) : undefined;

@@ -72,6 +72,11 @@ export async function staffTurn(ctx: FlowContext, staff: StaffProfile): Promise<
   if (!command || command === 'menu') return menu();
   if (COORDINATOR_ONLY.has(command) && staff.role !== 'coordinator') return menu(t('staff.notAllowed'));
   const fresh = () => (deps.newCode ?? newCode)();
+  /** a code's message, then the links that open the bot with it already typed */
+  const withLinks = (text: string, code: string) => {
+    const links = codeLinks(deps.links, code);
+    return [text, links.telegram && t('staff.linkTelegram', { link: links.telegram }), links.whatsapp && t('staff.linkWhatsApp', { link: links.whatsapp })].filter(Boolean).join('\n');
+  };
 
   switch (command) {
     case 'help': return menu(t('staff.help'));
@@ -88,12 +93,8 @@ export async function staffTurn(ctx: FlowContext, staff: StaffProfile): Promise<
       }
       const code = fresh();
       const expires = codeExpiry(ctx.now, 'family');
-      const links = codeLinks(deps.links, code);
-      const lines = [t('staff.familyCode', { code, date: formatDate(lng, expires.toISOString()) })];
-      if (links.telegram) lines.push(t('staff.linkTelegram', { link: links.telegram }));
-      if (links.whatsapp) lines.push(t('staff.linkWhatsApp', { link: links.whatsapp }));
       const effect: Effect = { op: 'family_code', code, expires_at: expires.toISOString(), ...(tutorId ? { tutor_id: tutorId } : {}) };
-      return { ...menu(lines.join('\n')), effects: [effect] };
+      return { ...menu(withLinks(t('staff.familyCode', { code, date: formatDate(lng, expires.toISOString()) }), code)), effects: [effect] };
     }
 
     case 'families': {
@@ -121,11 +122,8 @@ export async function staffTurn(ctx: FlowContext, staff: StaffProfile): Promise<
       if (!card) return menu(t('staff.unknownFamily', { family: args[0] }));
       const code = fresh();
       const expires = codeExpiry(ctx.now, 'relink');
-      const links = codeLinks(deps.links, code);
-      const lines = [t('staff.relinkCode', { family: familyRef(card.ref), code, date: formatDate(lng, expires.toISOString()) })];
-      if (links.telegram) lines.push(t('staff.linkTelegram', { link: links.telegram }));
-      if (links.whatsapp) lines.push(t('staff.linkWhatsApp', { link: links.whatsapp }));
-      return { ...menu(lines.join('\n')), effects: [{ op: 'relink_code', code, family_id: card.id, expires_at: expires.toISOString() }] };
+      const text = withLinks(t('staff.relinkCode', { family: familyRef(card.ref), code, date: formatDate(lng, expires.toISOString()) }), code);
+      return { ...menu(text), effects: [{ op: 'relink_code', code, family_id: card.id, expires_at: expires.toISOString() }] };
     }
 
     case 'assign': {
@@ -159,11 +157,8 @@ export async function staffTurn(ctx: FlowContext, staff: StaffProfile): Promise<
       const code = fresh();
       const expires = codeExpiry(ctx.now, 'staff');
       const roleName = t(role === 'tutor' ? 'staff.roleTutor' : 'staff.roleCoordinator');
-      const lines = [t('staff.inviteCode', { name: fullName, role: roleName, code, date: formatDate(lng, expires.toISOString()) })];
-      const links = codeLinks(deps.links, code);
-      if (links.telegram) lines.push(t('staff.linkTelegram', { link: links.telegram }));
-      if (links.whatsapp) lines.push(t('staff.linkWhatsApp', { link: links.whatsapp }));
-      return { ...menu(lines.join('\n')), effects: [{ op: 'staff_invite', code, role, full_name: fullName, expires_at: expires.toISOString() }] };
+      const text = withLinks(t('staff.inviteCode', { name: fullName, role: roleName, code, date: formatDate(lng, expires.toISOString()) }), code);
+      return { ...menu(text), effects: [{ op: 'staff_invite', code, role, full_name: fullName, expires_at: expires.toISOString() }] };
     }
 
     default:

@@ -8,7 +8,7 @@ export const INBOUND_ID_RETENTION_DAYS = 30;
 export const housekeeping: Job = {
   name: 'housekeeping',
   schedule: '30 3 * * *',
-  description: 'forgets inbound message ids and finished job runs older than 30 days',
+  description: 'forgets inbound message ids, finished job runs, expired codes and stranded declined contacts older than 30 days',
   slot: (now) => romeDay(now),
   async run({ db }, now) {
     const { data, error } = await db.rpc('housekeeping_prune', { p_before: subDays(now, INBOUND_ID_RETENTION_DAYS).toISOString() });

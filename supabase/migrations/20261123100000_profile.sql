@@ -632,6 +632,35 @@ end;
 $$;
 
 -- ----------------------------------------------------------------------------
+-- housekeeping_prune (v2): also codes that expired long ago, and a contact who
+-- declined or erased her data whose goodbye could never be sent
+-- ----------------------------------------------------------------------------
+create or replace function public.housekeeping_prune(p_before timestamptz)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_inbound int;
+  v_runs int;
+  v_codes int;
+  v_forgotten int;
+begin
+  delete from public.inbound_log where received_at < p_before;
+  get diagnostics v_inbound = row_count;
+  delete from public.job_runs where finished_at < p_before;
+  get diagnostics v_runs = row_count;
+  delete from public.link_codes where expires_at < p_before;
+  get diagnostics v_codes = row_count;
+  delete from public.contacts
+   where consent = 'declined' and family_id is null and staff_id is null and conversation = '{}'::jsonb and updated_at < p_before;
+  get diagnostics v_forgotten = row_count;
+  return jsonb_build_object('inbound_ids_pruned', v_inbound, 'job_runs_pruned', v_runs, 'codes_pruned', v_codes, 'declined_contacts_deleted', v_forgotten);
+end;
+$$;
+
+-- ----------------------------------------------------------------------------
 -- Grants
 -- ----------------------------------------------------------------------------
 revoke execute on function public.contact_profile(uuid) from public, anon, authenticated;

@@ -62,6 +62,17 @@ describe('first contact and consent', () => {
     expect(texts(await rahima.say('hello'))[0]).toBe(i18n.t('bn')('greeting.welcome'));
   });
 
+  it('deletes a declined contact whose goodbye could never be sent, at housekeeping', async () => {
+    const p = person(deps, { id: '76', hint: 'it' });
+    await p.say('ciao');
+    await p.tap('lang:it');
+    await p.tap('consent:no');
+    expect((await personalRows(t)).contacts).toBe(1);
+    const pruned = await t.db.rpc('housekeeping_prune', { p_before: '2026-12-01T00:00:00Z' });
+    expect(pruned.data).toMatchObject({ declined_contacts_deleted: 1 });
+    expect(await personalRows(t)).toMatchObject({ contacts: 0, outbox: 0 });
+  });
+
   it('treats STOP before consent as a no', async () => {
     const p = person(deps, { id: '77', hint: 'it' });
     await p.say('ciao');
