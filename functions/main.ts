@@ -45,7 +45,7 @@ async function main() {
   }
   if (config.database.kind === 'embedded' && door.mode === 'embedded') await announceServer(config.database.dataDir, served.port);
   const channels = await startChannels({ config, logger, clock, db: door.supabase, i18n, port: served.port, routes });
-  const scheduler = scheduleJobs({ db: door.supabase, logger, config }, clock);
+  const scheduler = scheduleJobs({ db: door.supabase, logger, config, i18n }, clock);
 
   logger.info(
     { port: served.port, database: door.mode, schemaVersion: door.schemaVersion, telegram: config.telegram.mode, whatsapp: config.whatsapp.mode, ms: clock.now().getTime() - startedAt.getTime() },

@@ -17,3 +17,37 @@ insert into public.districts (code, name, city, sort_order) values
   ('milano-8', 'Municipio 8 – Fiera, Gallaratese, Quarto Oggiaro', 'Milano', 8),
   ('milano-9', 'Municipio 9 – Porta Garibaldi, Niguarda', 'Milano', 9)
 on conflict (code) do nothing;
+
+-- ----------------------------------------------------------------------------
+-- The calendar: national vaccination calendar 0–6 (PNPV 2023–2025, adopted in
+-- Lombardy by DGR XII/3030, Sep 2024) and the Lombardy check-ups ("bilanci di
+-- salute"). Offsets from the birth in completed time; coordinators edit rows.
+-- ----------------------------------------------------------------------------
+insert into public.care_items (code, kind, group_key, dose, name_it, offset_months, offset_days, window_days, min_gap_days, mandatory, verified, source, checked_on) values
+  ('hexa-1', 'vaccine', 'hexa', 1, 'Esavalente (DTaP-IPV-HBV-Hib), 1ª dose', 0, 61, 30, null, true, true, 'PNPV 2023–2025; DGR Lombardia XII/3030', '2026-11-23'),
+  ('hexa-2', 'vaccine', 'hexa', 2, 'Esavalente (DTaP-IPV-HBV-Hib), 2ª dose', 0, 121, 30, null, true, true, 'PNPV 2023–2025; DGR Lombardia XII/3030', '2026-11-23'),
+  ('hexa-3', 'vaccine', 'hexa', 3, 'Esavalente (DTaP-IPV-HBV-Hib), 3ª dose', 0, 301, 60, null, true, true, 'PNPV 2023–2025; DGR Lombardia XII/3030', '2026-11-23'),
+  ('pcv-1', 'vaccine', 'pcv', 1, 'Pneumococco coniugato, 1ª dose', 0, 61, 30, null, false, true, 'PNPV 2023–2025; DGR Lombardia XII/3030', '2026-11-23'),
+  ('pcv-2', 'vaccine', 'pcv', 2, 'Pneumococco coniugato, 2ª dose', 0, 121, 30, null, false, true, 'PNPV 2023–2025; DGR Lombardia XII/3030', '2026-11-23'),
+  ('pcv-3', 'vaccine', 'pcv', 3, 'Pneumococco coniugato, 3ª dose', 0, 301, 60, null, false, true, 'PNPV 2023–2025; DGR Lombardia XII/3030', '2026-11-23'),
+  ('rota-1', 'vaccine', 'rota', 1, 'Rotavirus (orale), 1ª dose', 0, 61, 21, null, false, true, 'PNPV 2023–2025; DGR Lombardia XII/3030', '2026-11-23'),
+  ('rota-2', 'vaccine', 'rota', 2, 'Rotavirus (orale), 2ª dose (entro la 24ª settimana)', 0, 91, 77, 28, false, true, 'PNPV 2023–2025; DGR Lombardia XII/3030', '2026-11-23'),
+  ('menb-1', 'vaccine', 'menb', 1, 'Meningococco B, 1ª dose', 0, 76, 30, null, false, false, 'PNPV 2023–2025 (giorni esatti in Lombardia da verificare)', '2026-11-23'),
+  ('menb-2', 'vaccine', 'menb', 2, 'Meningococco B, 2ª dose', 0, 151, 30, 60, false, false, 'PNPV 2023–2025 (giorni esatti in Lombardia da verificare)', '2026-11-23'),
+  ('menb-3', 'vaccine', 'menb', 3, 'Meningococco B, richiamo (13–15 mesi)', 13, 0, 60, null, false, false, 'PNPV 2023–2025 (giorni esatti in Lombardia da verificare)', '2026-11-23'),
+  ('menacwy-1', 'vaccine', 'menacwy', 1, 'Meningococco ACWY', 12, 0, 60, null, false, true, 'PNPV 2023–2025; DGR Lombardia XII/3030', '2026-11-23'),
+  ('mmrv-1', 'vaccine', 'mmrv', 1, 'MPRV (morbillo, parotite, rosolia, varicella), 1ª dose', 12, 0, 60, null, true, true, 'PNPV 2023–2025; L. 119/2017', '2026-11-23'),
+  ('mmrv-2', 'vaccine', 'mmrv', 2, 'MPRV (morbillo, parotite, rosolia, varicella), 2ª dose', 60, 0, 365, null, true, true, 'PNPV 2023–2025; L. 119/2017', '2026-11-23'),
+  ('dtap-ipv-4', 'vaccine', 'dtap_ipv', 4, 'Richiamo DTaP-IPV (5–6 anni)', 60, 0, 365, null, true, true, 'PNPV 2023–2025; L. 119/2017', '2026-11-23'),
+  ('checkup-1', 'checkup', 'checkup', 1, 'Bilancio di salute 1–45 giorni', 0, 1, 44, null, false, false, 'Bilanci di salute Lombardia (accordo regionale da verificare)', '2026-11-23'),
+  ('checkup-2', 'checkup', 'checkup', 2, 'Bilancio di salute 60–90 giorni', 0, 60, 30, null, false, false, 'Bilanci di salute Lombardia (accordo regionale da verificare)', '2026-11-23'),
+  ('checkup-3', 'checkup', 'checkup', 3, 'Bilancio di salute 4–6 mesi', 4, 0, 61, null, false, false, 'Bilanci di salute Lombardia (accordo regionale da verificare)', '2026-11-23'),
+  ('checkup-4', 'checkup', 'checkup', 4, 'Bilancio di salute 7–9 mesi', 7, 0, 61, null, false, false, 'Bilanci di salute Lombardia (accordo regionale da verificare)', '2026-11-23'),
+  ('checkup-5', 'checkup', 'checkup', 5, 'Bilancio di salute 10–12 mesi', 10, 0, 61, null, false, false, 'Bilanci di salute Lombardia (accordo regionale da verificare)', '2026-11-23'),
+  ('checkup-6', 'checkup', 'checkup', 6, 'Bilancio di salute 15–18 mesi', 15, 0, 92, null, false, false, 'Bilanci di salute Lombardia (accordo regionale da verificare)', '2026-11-23'),
+  ('checkup-7', 'checkup', 'checkup', 7, 'Bilancio di salute 24–36 mesi', 24, 0, 365, null, false, false, 'Bilanci di salute Lombardia (accordo regionale da verificare)', '2026-11-23'),
+  ('checkup-8', 'checkup', 'checkup', 8, 'Bilancio di salute 5–6 anni', 60, 0, 365, null, false, false, 'Bilanci di salute Lombardia (accordo regionale da verificare)', '2026-11-23'),
+  ('preg-prepare', 'pregnancy', 'preg_prepare', 1, 'Gravidanza: prepararsi alla nascita (registrazione, codice fiscale, pediatra)', 0, -30, 30, null, false, true, 'Programma; italy.md (pediatra, primo bilancio 1–45 giorni)', '2026-11-23'),
+  ('preg-born-1', 'pregnancy', 'preg_born', 1, 'Gravidanza: chiedere la data di nascita', 0, 0, 14, null, false, true, 'Programma', '2026-11-23'),
+  ('preg-born-2', 'pregnancy', 'preg_born', 2, 'Gravidanza: chiedere di nuovo la data di nascita', 0, 14, 30, null, false, true, 'Programma', '2026-11-23')
+on conflict (code) do nothing;

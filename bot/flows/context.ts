@@ -26,6 +26,8 @@ export interface ChildRow {
   name: string | null;
   birth_date: string | null;
   due_date: string | null;
+  /** reminders on (she can stop them per child) */
+  reminders?: boolean;
 }
 
 export interface StaffRef {
@@ -78,7 +80,12 @@ export type Effect =
   | { op: 'staff_invite'; code: string; role: 'tutor' | 'coordinator'; full_name: string; expires_at: string }
   | { op: 'family_code'; code: string; tutor_id?: string; expires_at: string }
   | { op: 'relink_code'; code: string; family_id: string; expires_at: string }
-  | { op: 'assign'; family_id: string; tutor_id: string };
+  | { op: 'assign'; family_id: string; tutor_id: string }
+  | { op: 'plan_done'; child_id: string; due_on: string; done_on: string }
+  | { op: 'plan_book'; child_id: string; due_on: string; booked_on: string }
+  | { op: 'plan_wait'; child_id: string; due_on: string; until: string }
+  | { op: 'reminders'; child_id: string; on: boolean }
+  | { op: 'need'; child_id: string; category: string; source: 'reminder' | 'menu' | 'text'; details: Record<string, unknown> };
 
 /** What a flow decides for one message. */
 export interface Turn {

@@ -3,6 +3,7 @@ import { call, type FlowContext, type Turn } from './context';
 import { codeIn, isKeyword } from './keywords';
 import { mainMenu, menuItem } from './menu';
 import { askLanguage, onboarding, pickedLanguage } from './onboarding';
+import { careStep } from './care';
 import { privacyStep } from './privacy';
 import { profileStep } from './profile';
 import { staffMenu, staffTurn } from './staff';
@@ -101,7 +102,7 @@ export async function decide(ctx: FlowContext): Promise<Turn> {
   // her tutor registered her, with consent on paper: a first hello, then the menu
   if (contact.firstMessage) return withLead([{ text: t('greeting.paperWelcome') }], mainMenu(ctx));
   if (isKeyword(t, 'menu', ctx.text) || isKeyword(t, 'start', ctx.text)) return mainMenu(ctx);
-  const step = (await profileStep(ctx)) ?? (await privacyStep(ctx)) ?? menuItem(ctx);
+  const step = (await careStep(ctx)) ?? (await profileStep(ctx)) ?? (await privacyStep(ctx)) ?? menuItem(ctx);
   if (step) return step;
   // words where a choice was expected, or no step at all: the menu, kindly
   return mainMenu(ctx, state.step ? t('common.notUnderstood') : t('greeting.welcomeBack'));

@@ -153,7 +153,7 @@ export function showChildren(ctx: FlowContext, children: ChildRow[] = ctx.contac
     { id: 'child:add', label: t('children.add') },
     { id: 'menu', label: t('menu.back') },
   ];
-  const turn = ask(`${lines.join('\n')}\n\n${t('children.remindersSoon')}`, choices, { step: 'children' });
+  const turn = ask(lines.join('\n'), choices, { step: 'children' });
   turn.replies.unshift(...lead);
   return turn;
 }
@@ -185,6 +185,7 @@ function childrenMenuStep(ctx: FlowContext): Turn | undefined {
   const choices: Choice[] = child.birth_date
     ? [{ id: 'action:name', label: t('children.changeName') }, { id: 'action:date', label: t('children.changeDate') }]
     : [{ id: 'action:born', label: t('children.born') }, { id: 'action:date', label: t('children.changeDate') }];
+  if (child.birth_date) choices.push(child.reminders === false ? { id: 'action:remindersOn', label: t('care.remindersOn') } : { id: 'action:remindersOff', label: t('care.remindersOff') });
   choices.push({ id: 'action:remove', label: t('children.remove') }, { id: 'menu', label: t('menu.back') });
   return ask(t('children.chooseAction', { name }), choices, { step: 'child.action', childId: child.id });
 }
@@ -198,6 +199,10 @@ function childActionStep(ctx: FlowContext): Turn | undefined {
     case 'action:name': return askName(ctx, { childId: child.id, only: 'name' });
     case 'action:date': return askDate(ctx, { childId: child.id, only: 'date', kind: child.birth_date ? 'birth' : 'due', name });
     case 'action:born': return askName(ctx, { childId: child.id, kind: 'birth' });
+    case 'action:remindersOn':
+      return backToChildren(ctx, [{ op: 'reminders', child_id: child.id, on: true }], t('care.remindersOnDone', { child: name }));
+    case 'action:remindersOff':
+      return backToChildren(ctx, [{ op: 'reminders', child_id: child.id, on: false }], t('care.stopped', { child: name }));
     case 'action:remove':
       return ask(t('children.confirmRemove', { name }), [{ id: 'remove:yes', label: t('children.removeYes') }, { id: 'remove:no', label: t('children.removeNo') }], { step: 'child.remove', childId: child.id });
     default: return undefined;

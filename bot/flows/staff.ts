@@ -4,6 +4,7 @@ import type { Choice } from '../core/types';
 import { ask, call, type ChildRow, type Effect, type FlowContext, type StaffProfile, type Turn } from './context';
 import { codeExpiry, codeLinks, newCode } from './codes';
 import { childrenSummary, familyRef, firstName, formatDate, staffRef } from './format';
+import { itemLabel } from '../care/reminders';
 
 interface FamilyCard {
   id: string;
@@ -12,6 +13,12 @@ interface FamilyCard {
   tutor: { id: string; ref: number; name: string } | null;
   children: ChildRow[];
   contacts: { contact_id: string; language: Language; channel: string }[];
+}
+
+interface PlanCard {
+  name: string;
+  reminders: boolean;
+  items: { group_key: string; dose: number; name_it: string; due_on: string; status: string; done_on: string | null; booked_on: string | null }[];
 }
 
 interface StaffMember {
@@ -24,7 +31,7 @@ interface StaffMember {
 
 const COORDINATOR_ONLY = new Set(['queue', 'tutors', 'assign', 'invite']);
 /** Italian aliases, since tutors work in Italian */
-const ALIASES: Record<string, string> = { codice: 'code', famiglie: 'families', ricollega: 'relink', coda: 'queue', assegna: 'assign', invita: 'invite', aiuto: 'help', start: 'menu' };
+const ALIASES: Record<string, string> = { piano: 'plan', codice: 'code', famiglie: 'families', ricollega: 'relink', coda: 'queue', assegna: 'assign', invita: 'invite', aiuto: 'help', start: 'menu' };
 
 export function staffMenu(ctx: FlowContext, staff: StaffProfile, lead?: string): Turn {
   const { t } = ctx;
@@ -113,6 +120,23 @@ export async function staffTurn(ctx: FlowContext, staff: StaffProfile): Promise<
       const list = await call<{ ref: number; name: string; families: number }[]>(deps.db, 'staff_tutors', p);
       if (!list.length) return menu(t('staff.tutorsNone'));
       return menu(list.map((s) => t('staff.tutorLine', { tutor: staffRef(s.ref), name: s.name, count: s.families })).join('\n'));
+    }
+
+    case 'plan': {
+      const ref = parseRef(args[0], 'F');
+      if (ref === undefined) return usage('/plan F-12');
+      const card = await call<(FamilyCard & { plans: PlanCard[] }) | null>(deps.db, 'staff_family_plan', { ...p, p_family_ref: ref });
+      if (!card) return menu(t('staff.unknownFamily', { family: args[0] }));
+      if (!card.plans.length) return menu(t('staff.planNone', { family: familyRef(card.ref) }));
+      const blocks = card.plans.map((plan) => [
+        t('staff.planHeader', { child: plan.name, family: familyRef(card.ref), state: t(plan.reminders ? 'staff.planOn' : 'staff.planOff') }),
+        ...plan.items.map((i) => t('staff.planLine', {
+          date: formatDate(lng, i.done_on ?? i.booked_on ?? i.due_on),
+          item: itemLabel(t, i),
+          status: t(`care.status.${i.status}`),
+        })),
+      ].join('\n'));
+      return menu(blocks.join('\n\n'));
     }
 
     case 'relink': {

@@ -1,4 +1,5 @@
 import { systemClock } from '../../bot/clock';
+import { createTranslator } from '../../bot/i18n';
 import { parseInstant } from '../../bot/time';
 import { findJob, JOBS, runJob } from '../jobs';
 import { runCommand, UsageError } from './common';
@@ -34,7 +35,7 @@ await (async () => {
     return;
   }
   await runCommand(async ({ door, logger, config }) => {
-    const outcome = await runJob(findJob(args.name)!, { db: door.supabase, logger, config }, args.now);
+    const outcome = await runJob(findJob(args.name)!, { db: door.supabase, logger, config, i18n: createTranslator() }, args.now);
     console.log(JSON.stringify({ ...outcome, now: args.now.toISOString(), via: door.mode }, null, 2));
   });
 })();

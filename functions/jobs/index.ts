@@ -2,12 +2,13 @@ import cron from 'node-cron';
 import type { Clock } from '../../bot/clock';
 import { PROGRAMME_TZ } from '../../bot/time';
 import { housekeeping } from './housekeeping';
+import { reminders } from './reminders';
 import type { Job, JobDeps, JobSummary } from './types';
 
 export type { Job, JobDeps, JobSummary };
 
 /** Every scheduled job, in one visible list. */
-export const JOBS: readonly Job[] = [housekeeping];
+export const JOBS: readonly Job[] = [reminders, housekeeping];
 
 export const findJob = (name: string) => JOBS.find((j) => j.name === name);
 

@@ -1,11 +1,13 @@
 import type { Config } from '../../bot/config';
 import type { Db } from '../../bot/db/client';
+import type { Translator } from '../../bot/i18n';
 import type { Logger } from '../../bot/logger';
 
 export interface JobDeps {
   db: Db;
   logger: Logger;
   config: Config;
+  i18n: Translator;
 }
 
 export type JobSummary = Record<string, unknown>;

@@ -15,6 +15,8 @@ alter table public.staff add constraint staff_ref_key unique (ref);
 -- a pregnancy has no name yet; a born child has one
 alter table public.children alter column name drop not null;
 alter table public.children add constraint children_born_named check (birth_date is null or name is not null);
+-- she can turn a child's reminders off ("stop these reminders") and on again
+alter table public.children add column reminders boolean not null default true;
 
 -- consent moved over from her previous account when her tutor relinks a new one
 alter table public.contacts drop constraint contacts_consent_source_check;
@@ -68,7 +70,7 @@ as $$
             from public.family_assignments a join public.staff s on s.id = a.tutor_id
            where a.family_id = f.id and a.ended_at is null),
         'children', coalesce((
-          select jsonb_agg(jsonb_build_object('id', ch.id, 'name', ch.name, 'birth_date', ch.birth_date, 'due_date', ch.due_date)
+          select jsonb_agg(jsonb_build_object('id', ch.id, 'name', ch.name, 'birth_date', ch.birth_date, 'due_date', ch.due_date, 'reminders', ch.reminders)
                            order by coalesce(ch.birth_date, ch.due_date), ch.created_at)
             from public.children ch where ch.family_id = f.id), '[]'::jsonb))
         from public.families f left join public.districts d on d.code = f.district_code
@@ -395,7 +397,8 @@ begin
     values (p_now, v_staff.id, 'family.assigned', 'family', (p_effect ->> 'family_id')::uuid, jsonb_build_object('tutor_id', p_effect ->> 'tutor_id'));
 
   else
-    raise exception 'unknown effect %', v_op using errcode = '22023';
+    -- later areas' decisions (care: answers to reminders)
+    perform public.care_effect_apply(p_contact_id, v_family, p_effect, p_now);
   end case;
 end;
 $$;

@@ -93,7 +93,7 @@ describe('children in the family profile', () => {
     const it_ = i18n.t('it');
     const p = await registered(deps, 'c1', 'it');
     const list = await p.tap('menu:children');
-    expect(texts(list)[0]).toBe(`${it_('children.header')}\n• ${it_('children.bornLine', { name: 'Sara', date: '1 febbraio 2025', age: it_('children.ageMonths', { count: 21 }) })}\n\n${it_('children.remindersSoon')}`);
+    expect(texts(list)[0]).toBe(`${it_('children.header')}\n• ${it_('children.bornLine', { name: 'Sara', date: '1 febbraio 2025', age: it_('children.ageMonths', { count: 21 }) })}`);
 
     // a pregnancy
     await p.tap('child:add');

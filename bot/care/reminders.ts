@@ -1,0 +1,185 @@
+import { TZDate } from '@date-fns/tz';
+import { addDays, differenceInCalendarDays, format, parseISO } from 'date-fns';
+import type { TFunction } from 'i18next';
+import type { Choice, Reply } from '../core/types';
+import { isLanguage, type Language, type Translator } from '../i18n';
+import { ageLabel, formatDate } from '../flows/format';
+import { PROGRAMME_TZ } from '../time';
+
+/** One open plan row, as reminders_candidates() returns it. */
+export interface Candidate {
+  child_id: string;
+  child_name: string | null;
+  birth_date: string | null;
+  due_date: string | null;
+  family_id: string;
+  family_ref: number;
+  district: string | null;
+  item_code: string;
+  kind: 'vaccine' | 'checkup' | 'pregnancy';
+  group_key: string;
+  dose: number;
+  name_it: string;
+  mandatory: boolean;
+  verified: boolean;
+  due_on: string;
+  window_end: string;
+  status: 'planned' | 'not_yet' | 'booked' | 'overdue';
+  booked_on: string | null;
+  snooze_until: string | null;
+  late_at_registration: boolean;
+  contacts: { contact_id: string; language: string }[];
+  tutor_contacts: { contact_id: string; language: string }[];
+}
+
+export interface QueuedMessage {
+  contact_id: string;
+  key: string;
+  kind: 'reminder' | 'staff_notice';
+  payload: Reply & Record<string, unknown>;
+  not_before: string;
+  question?: { step: 'care'; offered: Choice[] };
+}
+
+export type Stage = 'before' | 'due' | 'followup' | 'again' | 'appointment' | 'catchup' | 'pregnancyPrepare' | 'pregnancyBorn' | 'overdue';
+
+export interface ReminderRules {
+  /** days before the due day for the first reminder */
+  beforeDays: number;
+  /** send window, Europe/Rome wall clock */
+  fromHour: number;
+  toHour: number;
+  /** a follow-up is asked within this many days after the window closes */
+  followupDays: number;
+  /** a mandatory vaccination this many days past its due day is reported to the tutor */
+  overdueNoticeDays: number;
+}
+
+export const DEFAULT_RULES: ReminderRules = { beforeDays: 7, fromHour: 9, toHour: 19, followupDays: 30, overdueNoticeDays: 30 };
+
+/** The moment a reminder may leave: now inside 09:00–19:00 Rome, else the next 09:00 (DST-safe, on the wall clock). */
+export function sendTime(now: Date, rules: ReminderRules = DEFAULT_RULES): Date {
+  const rome = new TZDate(now.getTime(), PROGRAMME_TZ);
+  const hour = rome.getHours();
+  if (hour >= rules.fromHour && hour < rules.toHour) return now;
+  const base = hour < rules.fromHour ? rome : addDays(rome, 1);
+  return new Date(new TZDate(base.getFullYear(), base.getMonth(), base.getDate(), rules.fromHour, 0, 0, PROGRAMME_TZ).getTime());
+}
+
+/** Which message, if any, a plan row calls for today. */
+export function stageOf(c: Candidate, today: string, rules: ReminderRules = DEFAULT_RULES): Stage | undefined {
+  if (c.status === 'overdue') return c.late_at_registration ? 'catchup' : undefined;
+  if (c.status === 'booked') {
+    const until = c.booked_on ? differenceInCalendarDays(parseISO(c.booked_on), parseISO(today)) : -1;
+    return until === 1 || until === 0 ? 'appointment' : undefined;
+  }
+  if (c.kind === 'pregnancy') {
+    if (today < c.due_on || today > c.window_end) return undefined;
+    return c.group_key === 'preg_born' ? 'pregnancyBorn' : 'pregnancyPrepare';
+  }
+  if (c.status === 'not_yet') return c.snooze_until && today >= c.snooze_until && today <= addDaysIso(c.window_end, rules.followupDays) ? 'again' : undefined;
+  if (today < addDaysIso(c.due_on, -rules.beforeDays)) return undefined;
+  if (today < c.due_on) return 'before';
+  if (today <= c.window_end) return 'due';
+  if (today <= addDaysIso(c.window_end, rules.followupDays)) return 'followup';
+  return undefined;
+}
+
+const addDaysIso = (d: string, n: number) => format(addDays(parseISO(d), n), 'yyyy-MM-dd');
+
+/** "vaccino esavalente…, dose 1" in the reader's language; a group added by a coordinator shows its Italian name. */
+export function itemLabel(t: TFunction, c: Pick<Candidate, 'group_key' | 'dose' | 'name_it'>): string {
+  const key = `care.item.${c.group_key}`;
+  return t(key, { dose: c.dose, defaultValue: '' }) || t('care.item.other', { name: c.name_it });
+}
+
+export function answerChoices(t: TFunction, childId: string, dueOn: string): Choice[] {
+  const ref = `${childId}:${dueOn}`;
+  return [
+    { id: `care:done:${ref}`, label: t('care.answerDone') },
+    { id: `care:book:${ref}`, label: t('care.answerBooked') },
+    { id: `care:wait:${ref}`, label: t('care.answerNotYet') },
+    { id: `care:help:${ref}`, label: t('care.answerHelp') },
+    { id: `care:stop:${childId}`, label: t('care.answerStop') },
+  ];
+}
+
+const lang = (l: string): Language => (isLanguage(l) ? l : 'it');
+
+/**
+ * The day's reminder messages from the open plan rows: rows of one child due the same day and at the same
+ * stage make one message; each message has a key (contact, child, day, stage), so running twice queues once.
+ */
+export function reminderMessages(i18n: Translator, candidates: Candidate[], now: Date, today: string, rules: ReminderRules = DEFAULT_RULES): { messages: QueuedMessage[]; stages: Record<string, number> } {
+  const notBefore = sendTime(now, rules).toISOString();
+  const groups = new Map<string, { stage: Stage; rows: Candidate[] }>();
+  const overdue = new Map<string, Candidate[]>();
+  for (const c of candidates) {
+    const stage = stageOf(c, today, rules);
+    if (stage) {
+      const day = stage === 'appointment' ? c.booked_on! : stage === 'catchup' ? 'registration' : stage === 'again' ? `${c.due_on}:${c.snooze_until}` : c.due_on;
+      const key = `${c.child_id}:${day}:${stage}`;
+      const g = groups.get(key) ?? { stage, rows: [] };
+      g.rows.push(c);
+      groups.set(key, g);
+    }
+    if (c.mandatory && c.kind === 'vaccine' && c.status !== 'booked' && differenceInCalendarDays(parseISO(today), parseISO(c.due_on)) > rules.overdueNoticeDays) {
+      overdue.set(c.child_id, [...(overdue.get(c.child_id) ?? []), c]);
+    }
+  }
+
+  const messages: QueuedMessage[] = [];
+  const stages: Record<string, number> = {};
+  for (const [groupKey, { stage, rows }] of groups) {
+    const first = rows[0]!;
+    for (const to of first.contacts) {
+      const lng = lang(to.language);
+      const t = i18n.t(lng);
+      const child = first.child_name ?? t('children.unnamed');
+      const items = rows.map((r) => `• ${itemLabel(t, r)}`).join('\n');
+      const date = formatDate(lng, stage === 'appointment' ? first.booked_on! : stage.startsWith('pregnancy') ? first.due_date ?? first.due_on : first.due_on);
+      let text: string;
+      let choices: Choice[] | undefined;
+      if (stage === 'catchup') text = t('care.catchup', { child, age: first.birth_date ? ageLabel(t, first.birth_date, today) : '', items });
+      else if (stage === 'pregnancyPrepare') text = t('care.pregnancyPrepare', { date });
+      else if (stage === 'pregnancyBorn') {
+        text = t('care.pregnancyBorn');
+        choices = [{ id: `care:born:${first.child_id}`, label: t('children.born') }];
+      } else {
+        const textKey = stage === 'again' ? 'care.followup' : `care.${stage}`;
+        const lines = [t(textKey, { child, date, items })];
+        if (rows.some((r) => r.mandatory)) lines.push(t('care.mandatory'));
+        if (rows.some((r) => !r.verified)) lines.push(t('care.checkDate'));
+        text = lines.join('\n\n');
+        choices = stage === 'appointment' ? undefined : answerChoices(t, first.child_id, first.due_on);
+      }
+      messages.push({
+        contact_id: to.contact_id,
+        key: `reminder:${to.contact_id}:${groupKey}`,
+        kind: 'reminder',
+        payload: { text, ...(choices ? { choices } : {}), child, date },
+        not_before: notBefore,
+        ...(choices ? { question: { step: 'care' as const, offered: choices } } : {}),
+      });
+      stages[stage] = (stages[stage] ?? 0) + 1;
+    }
+  }
+
+  for (const [childId, rows] of overdue) {
+    const first = rows[0]!;
+    const codes = rows.map((r) => r.item_code).sort().join(',');
+    for (const to of first.tutor_contacts) {
+      const lng = lang(to.language);
+      const t = i18n.t(lng);
+      const text = t('staff.overdueMandatory', {
+        family: `F-${first.family_ref}`,
+        child: first.child_name ?? t('children.unnamed'),
+        age: first.birth_date ? ageLabel(t, first.birth_date, today) : '',
+        items: rows.map((r) => itemLabel(t, r)).join('; '),
+      });
+      messages.push({ contact_id: to.contact_id, key: `overdue:${to.contact_id}:${childId}:${codes}`, kind: 'staff_notice', payload: { text }, not_before: notBefore });
+      stages.overdue = (stages.overdue ?? 0) + 1;
+    }
+  }
+  return { messages, stages };
+}

@@ -1,0 +1,50 @@
+import { format } from 'date-fns';
+import { planChild, type CareItem, type ChildToPlan } from '../../bot/care/plan';
+import { DEFAULT_RULES, reminderMessages, type Candidate } from '../../bot/care/reminders';
+import type { Db } from '../../bot/db/client';
+import { inRome, romeDay } from '../../bot/time';
+import type { Job } from './types';
+
+const BATCH = 500;
+
+async function call<T>(db: Db, fn: string, args: Record<string, unknown>): Promise<T> {
+  const { data, error } = await db.rpc(fn, args);
+  if (error) throw new Error(`${fn} failed: ${error.message}`);
+  return data as T;
+}
+
+/** Plans every child whose birth (or due) date changed since its last plan, a batch at a time. */
+export async function planPending(db: Db, today: string, nowIso: string): Promise<number> {
+  const calendar = await call<CareItem[]>(db, 'care_items_list', {});
+  let planned = 0;
+  for (;;) {
+    const pending = await call<ChildToPlan[]>(db, 'plan_pending', { p_limit: BATCH });
+    if (pending.length === 0) return planned;
+    const plans = pending.map((c) => planChild(calendar, c, today));
+    planned += await call<number>(db, 'plan_store', { p_plans: plans, p_now: nowIso });
+  }
+}
+
+/**
+ * Hourly within the send window: plans new and changed children, then queues the reminders due today. Every
+ * message has an idempotency key, so a second run, or a run in another process, queues nothing new.
+ */
+export const reminders: Job = {
+  name: 'reminders',
+  schedule: '0 9-18 * * *',
+  description: 'plans children and queues vaccination, check-up and pregnancy reminders (09:00–19:00 Rome)',
+  slot: (now) => format(inRome(now), "yyyy-MM-dd'T'HH"),
+  async run({ db, i18n }, now) {
+    const today = romeDay(now);
+    const nowIso = now.toISOString();
+    const planned = await planPending(db, today, nowIso);
+    const candidates = await call<Candidate[]>(db, 'reminders_candidates', { p_today: today, p_before_days: DEFAULT_RULES.beforeDays });
+    const { messages, stages } = reminderMessages(i18n, candidates, now, today);
+    let queued = 0;
+    for (let i = 0; i < messages.length; i += BATCH) {
+      queued += await call<number>(db, 'reminders_enqueue', { p_messages: messages.slice(i, i + BATCH), p_now: nowIso });
+    }
+    // what was queued, without names: keys carry ids only
+    return { today, planned, candidates: candidates.length, messages: messages.length, queued, stages, send_from: messages[0]?.not_before ?? null };
+  },
+};
