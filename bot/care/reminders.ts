@@ -117,7 +117,8 @@ export function reminderMessages(i18n: Translator, candidates: Candidate[], now:
   for (const c of candidates) {
     const stage = stageOf(c, today, rules);
     if (stage) {
-      const day = stage === 'appointment' ? c.booked_on! : stage === 'catchup' ? 'registration' : stage === 'again' ? `${c.due_on}:${c.snooze_until}` : c.due_on;
+      // items due the same day share a message; a follow-up also by when its window closed
+      const day = stage === 'appointment' ? c.booked_on! : stage === 'catchup' ? 'registration' : stage === 'again' ? `${c.due_on}:${c.snooze_until}` : stage === 'followup' ? `${c.due_on}:${c.window_end}` : c.due_on;
       const key = `${c.child_id}:${day}:${stage}`;
       const g = groups.get(key) ?? { stage, rows: [] };
       g.rows.push(c);
