@@ -146,4 +146,22 @@ describe('staff: invitations, codes, roles and assignments', () => {
     expect(rows).toEqual([{ provider_id: '+393339990000', language: 'ar', consent_source: 'relink' }]);
     expect(await t.sql.query<{ name: string }>(`select name from public.children`)).toEqual([{ name: 'Sara' }]);
   });
+
+  it('shows a tutor a child\'s plan and where each item stands', async () => {
+    await makeStaff(t, 'tutor', 'Giulia Bianchi', '2001');
+    await registered(deps, '1005', 'it');
+    const ref = await familyRef('1005');
+    await t.sql.query(`insert into public.family_assignments (family_id, tutor_id) select c.family_id, s.id from public.contacts c, public.staff s where c.provider_id = '1005'`);
+    const { reminders } = await import('../../functions/jobs/reminders');
+    const { loadConfig } = await import('../../bot/config');
+    const { createLogger } = await import('../../bot/logger');
+    await reminders.run({ db: t.db, logger: createLogger('silent'), config: loadConfig({}), i18n }, new Date('2026-11-23T09:00:00Z'));
+    const out = texts(await person(deps, { id: '2001' }).say(`/plan F-${ref}`))[0]!;
+    expect(out.split('\n')[0]).toBe(it_('staff.planHeader', { child: 'Sara', family: `F-${ref}`, state: it_('staff.planOn') }));
+    expect(out).toContain(`3 aprile 2025 · ${it_('care.item.hexa', { dose: 1 })} · ${it_('care.status.overdue')}`);
+    expect(out).toContain(`1 febbraio 2030 · ${it_('care.item.mmrv', { dose: 2 })} · ${it_('care.status.planned')}`);
+    expect(await audit()).toContain('family.viewed');
+    // another tutor's family is not hers to see
+    expect(texts(await person(deps, { id: '2001' }).say('/plan F-999'))[0]).toBe(it_('staff.unknownFamily', { family: 'F-999' }));
+  });
 });

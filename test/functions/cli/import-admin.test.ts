@@ -93,4 +93,15 @@ describe('npm run admin and npm run import on the embedded database', () => {
       await door.close();
     }
   }, 90_000);
+
+  it('runs the reminders job once from the shell and prints what it queued', async () => {
+    const out = await run('functions/cli/job.ts', ['reminders', '--now', new Date().toISOString()]);
+    expect(out.code, out.stderr).toBe(0);
+    const printed = JSON.parse(out.stdout) as { ran: boolean; summary: { planned: number; queued: number; stages: Record<string, number> } };
+    expect(printed.ran).toBe(true);
+    // the imported and earlier families' children are planned; the 13-month-old with paper consent gets a catch-up summary
+    expect(printed.summary.planned).toBeGreaterThanOrEqual(3);
+    expect(printed.summary.stages.catchup).toBeGreaterThanOrEqual(1);
+    expect(out.stdout).not.toContain('Rafi');
+  }, 60_000);
 });

@@ -7,6 +7,7 @@ import { createLogger } from '../../../bot/logger';
 import { reminders } from '../../../functions/jobs/reminders';
 import { pgliteDb, postgresDb, type TestDb } from '../../support/door';
 import { familyWithChild, tutorFor } from '../../support/families';
+import { whatsappStack } from '../../support/whatsapp-stack';
 
 const i18n = createTranslator();
 const deps = (t: TestDb) => ({ db: t.db, logger: createLogger('silent'), config: loadConfig({}), i18n });
@@ -102,5 +103,29 @@ describe('the reminders job', () => {
     const en = i18n.t('en');
     expect(rows.map((r) => r.text)).toEqual([en('care.pregnancyPrepare', { date: '20 January 2027' }), en('care.pregnancyBorn')]);
     expect(rows[1]!.choices).toBe(1);
+  });
+
+  it('sends an imported WhatsApp mother who never wrote her reminder as the template for her language', async () => {
+    t = await pgliteDb();
+    const stack = await whatsappStack(t, '2026-11-23T10:00:00Z');
+    try {
+      const imported = await t.db.rpc('import_families', { p_now: '2026-11-01T10:00:00Z', p_families: [
+        { channel: 'whatsapp', provider_id: '+8801711111111', language: 'bn', district_code: null, tutor_id: null, consent: true, children: [{ name: 'রাফি', birth_date: '2026-09-20' }] },
+      ] });
+      expect(imported.error).toBeNull();
+      const sid = `HX${'b'.repeat(32)}`;
+      await t.db.rpc('message_template_upsert', { p_kind: 'reminder', p_language: 'bn', p_content_sid: sid, p_variables: ['child', 'date'], p_now: '2026-11-01T10:00:00Z' });
+      stack.emulator.addTemplate(sid, 'রিমাইন্ডার: {{1}}, {{2}}। বিস্তারিত জানতে উত্তর দিন।');
+
+      await reminders.run(deps(t), stack.clock.now());
+      await stack.flush();
+      const sent = stack.emulator.messagesTo('+8801711111111');
+      expect(sent.length).toBeGreaterThan(0);
+      expect(sent.every((m) => m.contentSid === sid)).toBe(true);
+      expect(sent[0]!.body).toMatch(/^রিমাইন্ডার: রাফি, /);
+      expect(sent.map((m) => m.contentVariables!['2'])).toContain(new Intl.DateTimeFormat('bn', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date('2026-11-20T00:00:00Z')));
+    } finally {
+      await stack.close();
+    }
   });
 });
