@@ -38,7 +38,7 @@ export const reminders: Job = {
     const today = romeDay(now);
     const nowIso = now.toISOString();
     const planned = await planPending(db, today, nowIso);
-    const candidates = await call<Candidate[]>(db, 'reminders_candidates', { p_today: today, p_before_days: DEFAULT_RULES.beforeDays });
+    const candidates = await call<Candidate[]>(db, 'reminders_candidates', { p_today: today, p_before_days: DEFAULT_RULES.beforeDays, p_followup_days: DEFAULT_RULES.followupDays });
     const { messages, stages } = reminderMessages(i18n, candidates, now, today);
     let queued = 0;
     for (let i = 0; i < messages.length; i += BATCH) {

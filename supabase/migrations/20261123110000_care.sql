@@ -50,7 +50,9 @@ create table public.child_plan (
   primary key (child_id, item_code)
 );
 comment on table public.child_plan is 'Each child''s vaccinations and check-ups: due date, window, and what the mother said (done, booked, not yet).';
-create index child_plan_due_idx on public.child_plan (due_on) where status in ('planned', 'not_yet', 'booked');
+create index child_plan_due_idx on public.child_plan (window_end, due_on) where status in ('planned', 'not_yet');
+create index child_plan_booked_idx on public.child_plan (booked_on) where status = 'booked';
+create index child_plan_late_idx on public.child_plan (updated_at) where status = 'overdue';
 
 -- ----------------------------------------------------------------------------
 -- Needs: what a family asks her tutor for (issue 6 grows this)
@@ -144,7 +146,7 @@ $$;
 -- reminders_candidates: open plan rows worth a look today, with the child, the
 -- family's contacts and tutor; the job decides the stage
 -- ----------------------------------------------------------------------------
-create function public.reminders_candidates(p_today date, p_before_days int)
+create function public.reminders_candidates(p_today date, p_before_days int, p_followup_days int)
 returns table (
   child_id uuid, child_name text, birth_date date, due_date date, family_id uuid, family_ref bigint, district text,
   item_code text, kind text, group_key text, dose int, name_it text, mandatory boolean, verified boolean,
@@ -170,9 +172,10 @@ as $$
     join public.children c on c.id = p.child_id and c.reminders
     join public.families f on f.id = c.family_id and f.status = 'active'
     left join public.districts d on d.code = f.district_code
-   where p.status in ('planned', 'not_yet', 'booked', 'overdue')
-     and p.due_on <= p_today + p_before_days
-     and (p.status <> 'overdue' or p.late_at_registration)
+   -- only rows a stage can apply to today, so the daily cost follows what is due, not every child's history
+   where (p.status in ('planned', 'not_yet') and p.due_on <= p_today + p_before_days and p.window_end >= p_today - p_followup_days)
+      or (p.status = 'booked' and p.booked_on >= p_today)
+      or (p.status = 'overdue' and p.late_at_registration and p.updated_at >= p_today - 2)
    order by c.id, p.due_on, i.kind, i.group_key;
 $$;
 
@@ -306,12 +309,12 @@ grant execute on function public.care_effect_apply(uuid, uuid, jsonb, timestampt
 revoke execute on function public.care_items_list() from public, anon, authenticated;
 revoke execute on function public.plan_pending(int) from public, anon, authenticated;
 revoke execute on function public.plan_store(jsonb, timestamptz) from public, anon, authenticated;
-revoke execute on function public.reminders_candidates(date, int) from public, anon, authenticated;
+revoke execute on function public.reminders_candidates(date, int, int) from public, anon, authenticated;
 revoke execute on function public.reminders_enqueue(jsonb, timestamptz) from public, anon, authenticated;
 revoke execute on function public.staff_family_plan(uuid, bigint, timestamptz) from public, anon, authenticated;
 grant execute on function public.care_items_list() to service_role;
 grant execute on function public.plan_pending(int) to service_role;
 grant execute on function public.plan_store(jsonb, timestamptz) to service_role;
-grant execute on function public.reminders_candidates(date, int) to service_role;
+grant execute on function public.reminders_candidates(date, int, int) to service_role;
 grant execute on function public.reminders_enqueue(jsonb, timestamptz) to service_role;
 grant execute on function public.staff_family_plan(uuid, bigint, timestamptz) to service_role;

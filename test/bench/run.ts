@@ -183,7 +183,40 @@ async function benchOnboarding(n = Number(process.env.BENCH_ONBOARDING ?? 200)) 
   });
 }
 
-const BENCHES: Record<string, () => Promise<void>> = { start: benchStart, rpc: benchRpc, inbound: benchInbound, outbound: benchOutbound, onboarding: benchOnboarding };
+/** Planning and the daily reminder job over N children (born over the last six years), at 10,000 and 100,000. */
+async function benchReminders() {
+  const sizes = (process.env.BENCH_CHILDREN ?? '10000,100000').split(',').map(Number);
+  const { planPending, reminders } = await import('../../functions/jobs/reminders');
+  for (const n of sizes) {
+    await withEmbedded(async (door) => {
+      await door.executor!.query(`
+        with f as (insert into public.families (district_code) select 'milano-' || (1 + g % 9) from generate_series(1, ${n}) g returning id, ref)
+        , c as (insert into public.contacts (channel, provider_id, language, language_confirmed, consent, family_id, last_inbound_at)
+                select 'telegram', (100000000 + f.ref)::text, 'it', true, 'given', f.id, now() from f)
+        insert into public.children (family_id, name, birth_date)
+        select f.id, 'Bimbo ' || f.ref, date '2026-11-23' - (f.ref % 2190)::int from f`);
+      const peak = { rss: process.memoryUsage().rss };
+      const sampler = setInterval(() => { peak.rss = Math.max(peak.rss, process.memoryUsage().rss); }, 50);
+      const rss0 = process.memoryUsage().rss;
+      const now = new Date('2026-11-23T06:00:00Z');
+      const t0 = performance.now();
+      const planned = await planPending(door.supabase, '2026-11-23', now.toISOString());
+      const planSeconds = (performance.now() - t0) / 1000;
+      const planPeak = peak.rss;
+      peak.rss = process.memoryUsage().rss;
+      const [{ rows }] = (await door.executor!.query<{ rows: number }>('select count(*)::int as rows from public.child_plan')) as [{ rows: number }];
+      const t1 = performance.now();
+      // an ordinary day some days after registration: what is due, not the catch-up summaries
+      const summary = await reminders.run({ db: door.supabase, logger, config: loadConfig({}), i18n: createTranslator() }, new Date('2026-11-27T06:00:00Z'));
+      const jobSeconds = (performance.now() - t1) / 1000;
+      clearInterval(sampler);
+      const mb = (b: number) => `${Math.round(b / 1048576)} MB`;
+      console.log(`reminders: ${n} children → ${planned} planned (${rows} plan rows) in ${planSeconds.toFixed(1)} s, peak RSS ${mb(planPeak)} (from ${mb(rss0)}); a daily job over them in ${jobSeconds.toFixed(1)} s (${summary.candidates} rows looked at, ${summary.queued} messages queued), peak RSS ${mb(peak.rss)}`);
+    });
+  }
+}
+
+const BENCHES: Record<string, () => Promise<void>> = { start: benchStart, rpc: benchRpc, inbound: benchInbound, outbound: benchOutbound, onboarding: benchOnboarding, reminders: benchReminders };
 
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(BENCHES)) {
