@@ -246,6 +246,49 @@ end;
 $$;
 
 -- ----------------------------------------------------------------------------
+-- care_items_upsert: the calendar edited by a coordinator (CSV); a changed row
+-- makes every child be planned again at the next run
+-- ----------------------------------------------------------------------------
+create function public.care_items_upsert(p_items jsonb, p_now timestamptz)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_added int;
+  v_changed int;
+begin
+  select count(*) into v_added from jsonb_array_elements(p_items) e
+   where not exists (select 1 from public.care_items i where i.code = e ->> 'code');
+  with incoming as (
+    select * from jsonb_populate_recordset(null::public.care_items, p_items)
+  ), changed as (
+    insert into public.care_items (code, kind, group_key, dose, name_it, region, offset_months, offset_days, window_days, min_gap_days, mandatory, verified, source, checked_on, active, updated_at)
+    select code, kind, group_key, dose, name_it, region, offset_months, offset_days, window_days, min_gap_days, mandatory, verified, source, checked_on, active, p_now from incoming
+    on conflict (code) do update
+       set kind = excluded.kind, group_key = excluded.group_key, dose = excluded.dose, name_it = excluded.name_it, region = excluded.region,
+           offset_months = excluded.offset_months, offset_days = excluded.offset_days, window_days = excluded.window_days,
+           min_gap_days = excluded.min_gap_days, mandatory = excluded.mandatory, verified = excluded.verified, source = excluded.source,
+           checked_on = excluded.checked_on, active = excluded.active, updated_at = p_now
+     where (public.care_items.kind, public.care_items.group_key, public.care_items.dose, public.care_items.name_it, public.care_items.region,
+            public.care_items.offset_months, public.care_items.offset_days, public.care_items.window_days, public.care_items.min_gap_days,
+            public.care_items.mandatory, public.care_items.verified, public.care_items.source, public.care_items.checked_on, public.care_items.active)
+           is distinct from
+           (excluded.kind, excluded.group_key, excluded.dose, excluded.name_it, excluded.region, excluded.offset_months, excluded.offset_days,
+            excluded.window_days, excluded.min_gap_days, excluded.mandatory, excluded.verified, excluded.source, excluded.checked_on, excluded.active)
+    returning 1
+  )
+  select count(*) into v_changed from changed;
+  if v_changed > 0 then
+    update public.children set planned_for = null where planned_for is not null;
+  end if;
+  insert into public.audit_log (at, action, details) values (p_now, 'calendar.imported', jsonb_build_object('rows', jsonb_array_length(p_items), 'changed', v_changed));
+  return jsonb_build_object('added', v_added, 'updated', v_changed - v_added, 'unchanged', jsonb_array_length(p_items) - v_changed);
+end;
+$$;
+
+-- ----------------------------------------------------------------------------
 -- plan_items_on: the items of one child due on one day (what a reminder listed)
 -- ----------------------------------------------------------------------------
 create function public.plan_items_on(p_child_id uuid, p_due_on date)
@@ -303,6 +346,8 @@ $$;
 -- Grants
 -- ----------------------------------------------------------------------------
 revoke execute on function public.plan_items_on(uuid, date) from public, anon, authenticated;
+revoke execute on function public.care_items_upsert(jsonb, timestamptz) from public, anon, authenticated;
+grant execute on function public.care_items_upsert(jsonb, timestamptz) to service_role;
 revoke execute on function public.care_effect_apply(uuid, uuid, jsonb, timestamptz) from public, anon, authenticated;
 grant execute on function public.plan_items_on(uuid, date) to service_role;
 grant execute on function public.care_effect_apply(uuid, uuid, jsonb, timestamptz) to service_role;
