@@ -38,6 +38,10 @@ const schema = z.object({
   TWILIO_WHATSAPP_FROM: optional(z.string().regex(/^whatsapp:\+[1-9]\d{6,14}$/, 'must be whatsapp:+ followed by the number in E.164, e.g. whatsapp:+393331234567')),
   TWILIO_API_BASE: z.preprocess((v) => (v === undefined || v === '' ? 'https://api.twilio.com' : v), httpUrl),
   LOG_LEVEL: z.preprocess((v) => (v === undefined || v === '' ? 'info' : v), z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })),
+  REMINDER_DAYS_BEFORE: z.preprocess(
+    (v) => (v === undefined || v === '' ? '7' : v),
+    z.string().regex(/^\d+$/, 'must be a whole number of days from 1 to 30').transform(Number).pipe(z.number().int().min(1, 'must be from 1 to 30').max(30, 'must be from 1 to 30')),
+  ),
 });
 
 export type ChannelMode = 'off' | 'real' | 'emulated';
@@ -47,6 +51,8 @@ export interface Config {
   publicUrl: string;
   dataDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** the first reminder goes this many days before the due day */
+  reminderDaysBefore: number;
   database:
     | { kind: 'supabase'; url: string; serviceRoleKey: string }
     | { kind: 'postgres'; url: string }
@@ -91,6 +97,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
     dataDir: e.DATA_DIR,
     logLevel: e.LOG_LEVEL,
+    reminderDaysBefore: e.REMINDER_DAYS_BEFORE,
     database: supabase
       ? { kind: 'supabase', url: e.SUPABASE_URL!, serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY! }
       : e.DATABASE_URL

@@ -42,6 +42,8 @@ describe('configuration', () => {
     [{ SUPABASE_URL: 'https://abc.supabase.co' }, 'Configuration error: SUPABASE_SERVICE_ROLE_KEY is required when SUPABASE_URL is set'],
     [{ SUPABASE_URL: 'https://abc.supabase.co', SUPABASE_SERVICE_ROLE_KEY: 'k'.repeat(40), DATABASE_URL: 'postgres://x/y' }, 'Configuration error: DATABASE_URL cannot be used together with SUPABASE_URL: choose one database'],
     [{ DATABASE_URL: 'mysql://x' }, 'Configuration error: DATABASE_URL must be a postgres:// connection string'],
+    [{ REMINDER_DAYS_BEFORE: 'week' }, 'Configuration error: REMINDER_DAYS_BEFORE must be a whole number of days from 1 to 30 (got "week")'],
+    [{ REMINDER_DAYS_BEFORE: '45' }, 'Configuration error: REMINDER_DAYS_BEFORE must be from 1 to 30 (got "45")'],
   ])('rejects %o with one clear line', (env, message) => {
     let thrown: unknown;
     try {

@@ -34,12 +34,13 @@ export const reminders: Job = {
   schedule: '0 9-18 * * *',
   description: 'plans children and queues vaccination, check-up and pregnancy reminders (09:00–19:00 Rome)',
   slot: (now) => format(inRome(now), "yyyy-MM-dd'T'HH"),
-  async run({ db, i18n }, now) {
+  async run({ db, i18n, config }, now) {
     const today = romeDay(now);
     const nowIso = now.toISOString();
+    const rules = { ...DEFAULT_RULES, beforeDays: config.reminderDaysBefore };
     const planned = await planPending(db, today, nowIso);
-    const candidates = await call<Candidate[]>(db, 'reminders_candidates', { p_today: today, p_before_days: DEFAULT_RULES.beforeDays, p_followup_days: DEFAULT_RULES.followupDays });
-    const { messages, stages } = reminderMessages(i18n, candidates, now, today);
+    const candidates = await call<Candidate[]>(db, 'reminders_candidates', { p_today: today, p_before_days: rules.beforeDays, p_followup_days: rules.followupDays });
+    const { messages, stages } = reminderMessages(i18n, candidates, now, today, rules);
     let queued = 0;
     for (let i = 0; i < messages.length; i += BATCH) {
       queued += await call<number>(db, 'reminders_enqueue', { p_messages: messages.slice(i, i + BATCH), p_now: nowIso });

@@ -44,6 +44,16 @@ describe('the reminders job', () => {
     expect(checkup.text).toContain(it_('care.checkDate'));
   });
 
+  it('sends the first reminder as many days before as configured', async () => {
+    t = await pgliteDb();
+    const { child_id } = await familyWithChild(t, { providerId: '1001', birth: '2026-01-10' });
+    const threeDays = { ...deps(t), config: loadConfig({ REMINDER_DAYS_BEFORE: '3' }) };
+    await reminders.run(threeDays, romeMorning('2026-03-08'));
+    expect((await outbox(t)).filter((r) => r.key.includes(`${child_id}:2026-03-12:before`))).toHaveLength(0);
+    await reminders.run(threeDays, romeMorning('2026-03-09'));
+    expect((await outbox(t)).filter((r) => r.key.includes(`${child_id}:2026-03-12:before`))).toHaveLength(1);
+  });
+
   it('queues nothing new when it runs twice', async () => {
     t = await pgliteDb();
     await familyWithChild(t, { providerId: '1001', birth: '2026-01-10' });
