@@ -1,22 +1,13 @@
+import type { CareItem } from '../care/plan';
 import type { RowError } from './families';
 import { parseCsv } from './csv';
 
 export const CALENDAR_COLUMNS = ['code', 'kind', 'group_key', 'dose', 'name_it', 'region', 'offset_months', 'offset_days', 'window_days', 'min_gap_days', 'mandatory', 'verified', 'source', 'checked_on', 'active'] as const;
 const REQUIRED = ['code', 'kind', 'group_key', 'name_it', 'window_days', 'source', 'checked_on'] as const;
 
-export interface CalendarRow {
-  code: string;
-  kind: 'vaccine' | 'checkup' | 'pregnancy';
-  group_key: string;
-  dose: number;
-  name_it: string;
+/** A calendar row as stored: what the planner reads, and where it comes from. */
+export interface CalendarRow extends CareItem {
   region: string;
-  offset_months: number;
-  offset_days: number;
-  window_days: number;
-  min_gap_days: number | null;
-  mandatory: boolean;
-  verified: boolean;
   source: string;
   checked_on: string;
   active: boolean;

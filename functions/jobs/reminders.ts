@@ -2,16 +2,11 @@ import { format } from 'date-fns';
 import { planChild, type CareItem, type ChildToPlan } from '../../bot/care/plan';
 import { DEFAULT_RULES, reminderMessages, type Candidate } from '../../bot/care/reminders';
 import type { Db } from '../../bot/db/client';
+import { call } from '../../bot/flows/context';
 import { inRome, romeDay } from '../../bot/time';
 import type { Job } from './types';
 
 const BATCH = 500;
-
-async function call<T>(db: Db, fn: string, args: Record<string, unknown>): Promise<T> {
-  const { data, error } = await db.rpc(fn, args);
-  if (error) throw new Error(`${fn} failed: ${error.message}`);
-  return data as T;
-}
 
 /** Plans every child whose birth (or due) date changed since its last plan, a batch at a time. */
 export async function planPending(db: Db, today: string, nowIso: string): Promise<number> {
