@@ -99,11 +99,12 @@ export async function decide(ctx: FlowContext): Promise<Turn> {
     return onboarding(ctx);
   }
 
-  // her tutor registered her, with consent on paper: a first hello, then the menu
-  if (contact.firstMessage) return withLead([{ text: t('greeting.paperWelcome') }], mainMenu(ctx));
+  // her tutor registered her, with consent on paper: a first hello, then the menu (or the answer she tapped)
+  const hello = contact.firstMessage ? [{ text: t('greeting.paperWelcome') }] : [];
+  if (contact.firstMessage && !ctx.choice) return withLead(hello, mainMenu(ctx));
   if (isKeyword(t, 'menu', ctx.text) || isKeyword(t, 'start', ctx.text)) return mainMenu(ctx);
   const step = (await careStep(ctx)) ?? (await profileStep(ctx)) ?? (await privacyStep(ctx)) ?? menuItem(ctx);
-  if (step) return step;
+  if (step) return withLead(hello, step);
   // words where a choice was expected, or no step at all: the menu, kindly
   return mainMenu(ctx, state.step ? t('common.notUnderstood') : t('greeting.welcomeBack'));
 }

@@ -134,6 +134,15 @@ describe('the reminders job', () => {
       expect(sent.every((m) => m.contentSid === sid)).toBe(true);
       expect(sent[0]!.body).toMatch(/^রিমাইন্ডার: রাফি, /);
       expect(sent.map((m) => m.contentVariables!['2'])).toContain(new Intl.DateTimeFormat('bn', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date('2026-11-20T00:00:00Z')));
+
+      // her first message ever is the answer "1" (done) to the reminder: greeted, and the answer is taken
+      const before = sent.length;
+      await stack.emulator.userSends('+8801711111111', { body: '1' });
+      await stack.flush();
+      const replies = stack.emulator.messagesTo('+8801711111111').slice(before).map((m) => m.body);
+      const bn = i18n.t('bn');
+      expect(replies[0]).toBe(bn('greeting.paperWelcome'));
+      expect(replies[1]).toContain(bn('care.askDoneDate', { example: '23/08/2026' }));
     } finally {
       await stack.close();
     }
