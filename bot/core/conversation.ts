@@ -1,21 +1,11 @@
-import type { Clock } from '../clock';
-import type { Db } from '../db/client';
-import { isLanguage, type Translator } from '../i18n';
-import type { Logger } from '../logger';
+import { isLanguage } from '../i18n';
 import { romeDay } from '../time';
-import type { ChannelLinks, Contact, FlowContext, Turn } from '../flows/context';
+import type { Contact, FlowContext, FlowDeps, Turn } from '../flows/context';
 import { decide } from '../flows';
 import type { Choice, ConversationState, Inbound, Reply } from './types';
 
-export interface CoreDeps {
-  db: Db;
-  i18n: Translator;
-  clock: Clock;
-  logger: Logger;
-  /** the bot's Telegram username and WhatsApp number, for the links in staff codes */
-  links?: ChannelLinks;
-  newCode?: () => string;
-}
+/** What the core needs: the flows' dependencies. */
+export type CoreDeps = FlowDeps;
 
 export interface Handled {
   duplicate: boolean;

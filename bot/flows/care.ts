@@ -2,7 +2,7 @@ import { addDays, format, parseISO } from 'date-fns';
 import { parseDateAnswer } from '../core/dates';
 import type { Choice } from '../core/types';
 import { itemLabel } from '../care/reminders';
-import { ask, call, type Effect, type FlowContext, type Turn } from './context';
+import { ask, call, staffNotices, type Effect, type FlowContext, type Turn } from './context';
 import { ageLabel, childrenSummary, dateExample, familyRef, formatDate } from './format';
 import { mainMenu } from './menu';
 
@@ -22,19 +22,13 @@ async function helpNotices(ctx: FlowContext, childId: string, dueOn: string): Pr
   const family = ctx.contact.family!;
   const child = family.children.find((c) => c.id === childId);
   const items = await call<{ item_code: string; group_key: string; dose: number; name_it: string }[]>(ctx.deps.db, 'plan_items_on', { p_child_id: childId, p_due_on: dueOn });
-  const recipients = await call<{ tutor: { contact_id: string; language: string }[]; coordinators: { contact_id: string; language: string }[] }>(ctx.deps.db, 'notice_recipients', { p_family_id: family.id });
-  const to = recipients.tutor.length ? recipients.tutor : recipients.coordinators;
-  const effects: Effect[] = to.map((r) => {
-    const t = ctx.deps.i18n.t(r.language as never);
-    const text = t('staff.needFromReminder', {
-      family: familyRef(family.ref),
-      district: family.district_name ?? t('staff.noDistrict'),
-      child: child?.name ?? t('children.unnamed'),
-      age: child?.birth_date ? ageLabel(t, child.birth_date, ctx.today) : childrenSummary(t, r.language as never, child ? [child] : [], ctx.today),
-      items: items.map((i) => itemLabel(t, i)).join('; '),
-    });
-    return { op: 'enqueue', contact_id: r.contact_id, key: `need:reminder:${childId}:${dueOn}:${ctx.inbound.providerMessageId}:${r.contact_id}`, kind: 'staff_notice', payload: { text } };
-  });
+  const effects = await staffNotices(ctx, family.id, `need:reminder:${childId}:${dueOn}:${ctx.inbound.providerMessageId}`, (t, lng) => t('staff.needFromReminder', {
+    family: familyRef(family.ref),
+    district: family.district_name ?? t('staff.noDistrict'),
+    child: child?.name ?? t('children.unnamed'),
+    age: child?.birth_date ? ageLabel(t, child.birth_date, ctx.today) : childrenSummary(t, lng, child ? [child] : [], ctx.today),
+    items: items.map((i) => itemLabel(t, i)).join('; '),
+  }));
   return { effects, codes: items.map((i) => i.item_code) };
 }
 

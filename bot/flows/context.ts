@@ -116,6 +116,23 @@ export function ask(text: string, choices: Choice[], state: ConversationState): 
   return { replies: [{ text, choices }], conversation: { ...state, offered: choices } };
 }
 
+/**
+ * Messages about a family for the staff who should hear: her tutor, or the coordinators while she has none;
+ * each in the reader's language. `render` is told which of the two it writes to.
+ */
+export async function staffNotices(ctx: FlowContext, familyId: string, key: string, render: (t: TFunction, lng: Language, toTutor: boolean) => string): Promise<Effect[]> {
+  type Recipient = { contact_id: string; language: Language };
+  const recipients = await call<{ tutor: Recipient[]; coordinators: Recipient[] }>(ctx.deps.db, 'notice_recipients', { p_family_id: familyId });
+  const toTutor = recipients.tutor.length > 0;
+  return (toTutor ? recipients.tutor : recipients.coordinators).map((r) => ({
+    op: 'enqueue',
+    contact_id: r.contact_id,
+    key: `${key}:${r.contact_id}`,
+    kind: 'staff_notice',
+    payload: { text: render(ctx.deps.i18n.t(r.language), r.language, toTutor) },
+  }));
+}
+
 /** Throws on an RPC error: the message stays unhandled and the provider redelivers it. */
 export async function call<T>(db: Db, fn: string, args: Record<string, unknown>): Promise<T> {
   const { data, error } = await db.rpc(fn, args);

@@ -37,7 +37,7 @@ async function redeemCode(ctx: FlowContext, code: string): Promise<Turn | undefi
     const c = inLanguage(ctx, lng);
     const role = found.role === 'coordinator' ? 'coordinator' : 'tutor';
     const welcome = c.t('staff.welcome', { name: firstName(found.full_name ?? ''), role: c.t(role === 'tutor' ? 'staff.roleTutor' : 'staff.roleCoordinator') });
-    const menu = staffMenu(c, { id: '', ref: 0, name: found.full_name ?? '', role, active: true }, welcome);
+    const menu = staffMenu(c, { role }, welcome);
     return { ...menu, language: lng, languageConfirmed: true, effects: [{ op: 'redeem', code }] };
   }
   if (found.purpose === 'relink') {

@@ -1,6 +1,6 @@
 import { parseDateAnswer } from '../core/dates';
 import type { Choice, ConversationState, Reply } from '../core/types';
-import { ask, call, type ChildRow, type Effect, type FlowContext, type Turn } from './context';
+import { ask, call, staffNotices, type ChildRow, type Effect, type FlowContext, type Turn } from './context';
 import { childLine, childrenSummary, dateExample, familyRef, firstName, formatDate } from './format';
 import { mainMenu } from './menu';
 
@@ -62,21 +62,12 @@ async function finishRegistration(ctx: FlowContext, draft: ChildDraft, districtC
   const tutorName = family.tutor?.name ?? draft.tutorName;
   const replies: Reply[] = [{ text: t('profile.done') }, { text: tutorName ? t('profile.linkedTutor', { tutor: firstName(tutorName) }) : t('profile.queued') }];
   const menu = mainMenu(ctx);
-  const effects: Effect[] = [{ op: 'district', code: districtCode }];
-
-  const recipients = await call<{ tutor: { contact_id: string; language: string }[]; coordinators: { contact_id: string; language: string }[] }>(ctx.deps.db, 'notice_recipients', { p_family_id: family.id });
-  const to = tutorName ? recipients.tutor : recipients.coordinators;
-  const key = tutorName ? 'staff.newFamily' : 'staff.newFamilyQueued';
-  for (const r of to) {
-    const lng = ctx.deps.i18n.t(r.language as never);
-    const text = lng(key, {
-      family: familyRef(family.ref),
-      district: districtName ?? lng('staff.noDistrict'),
-      children: childrenSummary(lng, r.language as never, family.children, ctx.today),
-    });
-    effects.push({ op: 'enqueue', contact_id: r.contact_id, key: `family-registered:${family.id}:${r.contact_id}`, kind: 'staff_notice', payload: { text } });
-  }
-  return { replies: [...replies, ...menu.replies], conversation: menu.conversation, effects };
+  const notices = await staffNotices(ctx, family.id, `family-registered:${family.id}`, (t, lng, toTutor) => t(toTutor ? 'staff.newFamily' : 'staff.newFamilyQueued', {
+    family: familyRef(family.ref),
+    district: districtName ?? t('staff.noDistrict'),
+    children: childrenSummary(t, lng, family.children, ctx.today),
+  }));
+  return { replies: [...replies, ...menu.replies], conversation: menu.conversation, effects: [{ op: 'district', code: districtCode }, ...notices] };
 }
 
 /** The steps of adding or changing a child, and of choosing the district at first registration. */
@@ -169,7 +160,7 @@ function backToChildren(ctx: FlowContext, effects: Effect[], confirmation: strin
     if (e.op === 'child_add') children.push({ id: 'new', name: e.name, birth_date: e.birth_date ?? null, due_date: e.due_date ?? null });
   }
   children.sort((a, b) => (a.birth_date ?? a.due_date!).localeCompare(b.birth_date ?? b.due_date!));
-  const listed = showChildren(ctx, children.filter((c) => c.id !== 'new').concat(children.filter((c) => c.id === 'new')), [{ text: confirmation }]);
+  const listed = showChildren(ctx, children, [{ text: confirmation }]);
   // a child added just now has no id yet: no "change" button until the next visit
   listed.replies[1]!.choices = listed.replies[1]!.choices!.filter((c) => c.id !== 'child:new');
   listed.conversation.offered = listed.replies[1]!.choices;

@@ -33,7 +33,7 @@ const COORDINATOR_ONLY = new Set(['queue', 'tutors', 'assign', 'invite']);
 /** Italian aliases, since tutors work in Italian */
 const ALIASES: Record<string, string> = { piano: 'plan', codice: 'code', famiglie: 'families', ricollega: 'relink', coda: 'queue', assegna: 'assign', invita: 'invite', aiuto: 'help', start: 'menu' };
 
-export function staffMenu(ctx: FlowContext, staff: StaffProfile, lead?: string): Turn {
+export function staffMenu(ctx: FlowContext, staff: Pick<StaffProfile, 'role'>, lead?: string): Turn {
   const { t } = ctx;
   const choices: Choice[] = [
     { id: 'staff:code', label: t('staff.menuFamilyCode') },
