@@ -42,6 +42,12 @@ const schema = z.object({
     (v) => (v === undefined || v === '' ? '7' : v),
     z.string().regex(/^\d+$/, 'must be a whole number of days from 1 to 30').transform(Number).pipe(z.number().int().min(1, 'must be from 1 to 30').max(30, 'must be from 1 to 30')),
   ),
+  TRANSLATE_URL: z.preprocess((v) => (v === '' ? undefined : v), httpUrl.optional()),
+  TRANSLATE_API_KEY: optional(z.string().min(1)),
+  CHECKIN_MONTHS: z.preprocess(
+    (v) => (v === undefined || v === '' ? '3' : v),
+    z.string().regex(/^\d+$/, 'must be a whole number of months from 0 (off) to 12').transform(Number).pipe(z.number().int().max(12, 'must be from 0 (off) to 12')),
+  ),
 });
 
 export type ChannelMode = 'off' | 'real' | 'emulated';
@@ -53,6 +59,10 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   /** the first reminder goes this many days before the due day */
   reminderDaysBefore: number;
+  /** a LibreTranslate-compatible API; off when unset */
+  translate: { url: string; apiKey?: string } | null;
+  /** months between two check-ins; 0 = off */
+  checkinMonths: number;
   database:
     | { kind: 'supabase'; url: string; serviceRoleKey: string }
     | { kind: 'postgres'; url: string }
@@ -98,6 +108,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     dataDir: e.DATA_DIR,
     logLevel: e.LOG_LEVEL,
     reminderDaysBefore: e.REMINDER_DAYS_BEFORE,
+    translate: e.TRANSLATE_URL ? { url: e.TRANSLATE_URL, apiKey: e.TRANSLATE_API_KEY } : null,
+    checkinMonths: e.CHECKIN_MONTHS,
     database: supabase
       ? { kind: 'supabase', url: e.SUPABASE_URL!, serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY! }
       : e.DATABASE_URL

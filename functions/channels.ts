@@ -8,6 +8,8 @@ import { handleInbound, type CoreDeps } from '../bot/core/conversation';
 import type { Db } from '../bot/db/client';
 import type { FetchHandler } from '../bot/http/node-adapter';
 import { isLanguage, type Translator } from '../bot/i18n';
+import { KnowledgeBase } from '../bot/needs/knowledge';
+import { libreTranslate } from '../bot/needs/translate';
 import { playgroundHandler } from '../bot/local/playground';
 import { createTelegramEmulator, type TelegramEmulator } from '../bot/local/telegram-emulator';
 import { createTwilioEmulator, type TwilioEmulator } from '../bot/local/twilio-emulator';
@@ -52,7 +54,11 @@ export const LOCAL_TWILIO = { accountSid: `AC${'0'.repeat(31)}1`, from: 'whatsap
 export async function startChannels(deps: ChannelDeps): Promise<ChannelRuntime> {
   const { config, logger, clock, db, i18n, routes } = deps;
   const links: NonNullable<CoreDeps['links']> = {};
-  const core: CoreDeps = { db, i18n, clock, logger, links };
+  const core: CoreDeps = {
+    db, i18n, clock, logger, links,
+    knowledge: new KnowledgeBase(db, clock),
+    ...(config.translate ? { translate: libreTranslate({ ...config.translate, logger }) } : {}),
+  };
   const handle = (inbound: Parameters<typeof handleInbound>[1]) => handleInbound(core, inbound);
   const dispatchers: Dispatcher[] = [];
   const stops: (() => Promise<void>)[] = [];

@@ -31,6 +31,12 @@ export async function listMigrations(dir = join(SUPABASE_DIR, 'migrations')): Pr
   });
 }
 
+/** seed.sql, then supabase/seeds/*.sql in name order: the same files config.toml's [db.seed] lists. */
+async function seedFiles(dir: string): Promise<string[]> {
+  const extra = await readdir(join(dir, 'seeds')).catch(() => [] as string[]);
+  return ['seed.sql', ...extra.filter((n) => n.endsWith('.sql')).sort().map((n) => `seeds/${n}`)];
+}
+
 /** The same bookkeeping tables the Supabase CLI keeps, so both tools agree on what is applied. */
 const TRACKING_SQL = `
   create schema if not exists supabase_migrations;
@@ -71,18 +77,22 @@ export async function migrate(db: SqlExecutor, opts: { seed?: boolean; dir?: str
 
   let seeded = false;
   if (opts.seed !== false) {
-    const seedSql = await readFile(join(dir, 'seed.sql'), 'utf8');
-    const hash = createHash('sha256').update(seedSql).digest('hex');
-    seeded = await locked(async (s) => {
-      const rows = await s.query<{ hash: string }>("select hash from supabase_migrations.seed_files where path = 'supabase/seed.sql'");
-      if (rows[0]?.hash === hash) return false;
-      await s.exec(seedSql);
-      await s.query(
-        "insert into supabase_migrations.seed_files (path, hash) values ('supabase/seed.sql', $1) on conflict (path) do update set hash = excluded.hash",
-        [hash],
-      );
-      return true;
-    });
+    for (const file of await seedFiles(dir)) {
+      const seedSql = await readFile(join(dir, file), 'utf8');
+      const hash = createHash('sha256').update(seedSql).digest('hex');
+      const path = `supabase/${file}`;
+      const did = await locked(async (s) => {
+        const rows = await s.query<{ hash: string }>('select hash from supabase_migrations.seed_files where path = $1', [path]);
+        if (rows[0]?.hash === hash) return false;
+        await s.exec(seedSql);
+        await s.query(
+          'insert into supabase_migrations.seed_files (path, hash) values ($1, $2) on conflict (path) do update set hash = excluded.hash',
+          [path, hash],
+        );
+        return true;
+      });
+      seeded ||= did;
+    }
   }
 
   const [row] = await db.query<{ v: string | null }>('select max(version) as v from supabase_migrations.schema_migrations');

@@ -2,8 +2,9 @@ import { addDays, format, parseISO } from 'date-fns';
 import { parseDateAnswer } from '../core/dates';
 import type { Choice } from '../core/types';
 import { itemLabel } from '../care/reminders';
-import { ask, call, staffNotices, type Effect, type FlowContext, type Turn } from './context';
-import { ageLabel, childrenSummary, dateExample, familyRef, formatDate } from './format';
+import { ask, call, type Effect, type FlowContext, type Turn } from './context';
+import { openNeed } from './needs';
+import { dateExample, formatDate } from './format';
 import { mainMenu } from './menu';
 
 /** "Not yet" asks again after this many days. */
@@ -17,19 +18,16 @@ interface Pending {
 
 const backToMenu = (ctx: FlowContext, text: string, effects: Effect[]): Turn => ({ ...mainMenu(ctx, text), effects });
 
-/** A tutor (or, without one, the coordinators) hears that she asked for help with a reminder. */
-async function helpNotices(ctx: FlowContext, childId: string, dueOn: string): Promise<{ effects: Effect[]; codes: string[] }> {
-  const family = ctx.contact.family!;
-  const child = family.children.find((c) => c.id === childId);
+/** "I need help" on a reminder: a health need for her tutor, naming the child and the items due. */
+async function helpNeed(ctx: FlowContext, childId: string, dueOn: string): Promise<Effect[]> {
+  const child = ctx.contact.family!.children.find((c) => c.id === childId);
   const items = await call<{ item_code: string; group_key: string; dose: number; name_it: string }[]>(ctx.deps.db, 'plan_items_on', { p_child_id: childId, p_due_on: dueOn });
-  const effects = await staffNotices(ctx, family.id, `need:reminder:${childId}:${dueOn}:${ctx.inbound.providerMessageId}`, (t, lng) => t('staff.needFromReminder', {
-    family: familyRef(family.ref),
-    district: family.district_name ?? t('staff.noDistrict'),
-    child: child?.name ?? t('children.unnamed'),
-    age: child?.birth_date ? ageLabel(t, child.birth_date, ctx.today) : childrenSummary(t, lng, child ? [child] : [], ctx.today),
-    items: items.map((i) => itemLabel(t, i)).join('; '),
-  }));
-  return { effects, codes: items.map((i) => i.item_code) };
+  const opened = await openNeed(ctx, {
+    kind: 'need', category: 'health', urgency: 'normal', source: 'reminder', childId,
+    details: { due_on: dueOn, items: items.map((i) => i.item_code) },
+    context: (t) => t('staff.needFromReminder', { child: child?.name ?? t('children.unnamed'), items: items.map((i) => itemLabel(t, i)).join('; ') }),
+  });
+  return opened.effects;
 }
 
 /** Her answer to a reminder: done (today or a date), booked (a date), not yet, I need help, stop; or the baby is born. */
@@ -75,11 +73,8 @@ export async function careStep(ctx: FlowContext): Promise<Turn | undefined> {
       const until = format(addDays(parseISO(ctx.today), SNOOZE_DAYS), 'yyyy-MM-dd');
       return backToMenu(ctx, t('care.notYet'), [{ op: 'plan_wait', child_id: childId, due_on: dueOn!, until }]);
     }
-    case 'help': {
-      const notices = await helpNotices(ctx, childId, dueOn!);
-      const need: Effect = { op: 'need', child_id: childId, category: 'health', source: 'reminder', details: { due_on: dueOn, items: notices.codes } };
-      return backToMenu(ctx, t('care.helpSent'), [need, ...notices.effects]);
-    }
+    case 'help':
+      return backToMenu(ctx, t('care.helpSent'), await helpNeed(ctx, childId, dueOn!));
     case 'stop':
       return backToMenu(ctx, t('care.stopped', { child: name }), [{ op: 'reminders', child_id: childId, on: false }]);
     case 'born':

@@ -4,6 +4,8 @@ import type { Db } from '../db/client';
 import type { Language, Translator } from '../i18n';
 import type { Logger } from '../logger';
 import type { ChannelName, Choice, ConversationState, Inbound, Reply } from '../core/types';
+import type { KnowledgeBase } from '../needs/knowledge';
+import type { TranslationProvider } from '../needs/translate';
 
 /** Where staff send families: the bot's Telegram username and WhatsApp number, when those channels are on. */
 export interface ChannelLinks {
@@ -19,6 +21,10 @@ export interface FlowDeps {
   links?: ChannelLinks;
   /** a fresh single-use code; injected so tests can predict it */
   newCode?: () => string;
+  /** questions answered in her language; without it every question goes to her tutor */
+  knowledge?: KnowledgeBase;
+  /** machine translation between her and her tutor; off when absent */
+  translate?: TranslationProvider;
 }
 
 export interface ChildRow {
@@ -36,13 +42,28 @@ export interface StaffRef {
   name: string;
 }
 
+/** A need of hers still open, and who handles it. */
+export interface OpenNeed {
+  id: string;
+  ref: number;
+  kind: 'need' | 'question';
+  category: string;
+  status: 'open' | 'in_charge';
+  urgency: 'normal' | 'urgent';
+  handler: string | null;
+}
+
 export interface FamilyProfile {
   id: string;
   ref: number;
   district_code: string | null;
   district_name: string | null;
+  /** the first name she asked her tutor to use */
+  caller_name?: string | null;
+  checkin_on?: boolean;
   tutor: StaffRef | null;
   children: ChildRow[];
+  needs?: OpenNeed[];
 }
 
 export interface StaffProfile extends StaffRef {
@@ -76,7 +97,7 @@ export type Effect =
   | { op: 'status'; status: 'active' | 'paused' }
   | { op: 'forget' }
   | { op: 'redeem'; code: string }
-  | { op: 'enqueue'; contact_id: string; key: string; kind: string; payload: Reply }
+  | { op: 'enqueue'; contact_id: string; key: string; kind: string; payload: Reply & { templateVariables?: Record<string, string> } }
   | { op: 'staff_invite'; code: string; role: 'tutor' | 'coordinator'; full_name: string; expires_at: string }
   | { op: 'family_code'; code: string; tutor_id?: string; expires_at: string }
   | { op: 'relink_code'; code: string; family_id: string; expires_at: string }
@@ -85,7 +106,42 @@ export type Effect =
   | { op: 'plan_book'; child_id: string; due_on: string; booked_on: string }
   | { op: 'plan_wait'; child_id: string; due_on: string; until: string }
   | { op: 'reminders'; child_id: string; on: boolean }
-  | { op: 'need'; child_id: string; category: string; source: 'reminder' | 'menu' | 'text'; details: Record<string, unknown> };
+  | { op: 'need'; child_id: string; category: string; source: 'reminder' | 'menu' | 'text'; details: Record<string, unknown>; id?: string; ref?: number; language?: string }
+  | NeedOpen
+  | { op: 'need_message'; need_id: string; message_id: string; language: string; body?: string; translation?: string; translation_language?: string; media?: MediaRef[] }
+  | { op: 'caller_name'; name: string }
+  | { op: 'checkin'; on: boolean }
+  | { op: 'checkin_done' }
+  | { op: 'kb_answered'; answer_id: string; entry_id: string; language: string }
+  | { op: 'kb_feedback'; answer_id: string; helped: boolean }
+  | { op: 'need_take'; need_id: string }
+  | { op: 'need_reply'; need_id: string; message_id: string; language: string; body: string; translation?: string; translation_language?: string }
+  | { op: 'need_resolve'; need_id: string; outcome: NeedOutcome }
+  | { op: 'need_hand'; need_id: string; tutor_id: string };
+
+export type NeedCategory = 'health' | 'education' | 'protection' | 'parenting' | 'housing' | 'work' | 'documents' | 'other';
+export type NeedOutcome = 'solved' | 'referred' | 'not_reachable' | 'not_needed';
+export interface MediaRef {
+  kind: string;
+  ref: string;
+}
+export interface NeedOpen {
+  op: 'need_open';
+  id: string;
+  ref: number;
+  message_id: string;
+  kind: 'need' | 'question';
+  category: NeedCategory;
+  urgency: 'normal' | 'urgent';
+  source: 'menu' | 'text' | 'danger' | 'checkin' | 'question' | 'reminder';
+  language: string;
+  child_id?: string;
+  body?: string;
+  translation?: string;
+  translation_language?: string;
+  media?: MediaRef[];
+  details?: Record<string, unknown>;
+}
 
 /** What a flow decides for one message. */
 export interface Turn {

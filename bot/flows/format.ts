@@ -69,3 +69,9 @@ export function chunkText(text: string, max = 1500): string[] {
   if (current) parts.push(current);
   return parts;
 }
+
+/** "arabo" for an Italian reader: a language named in the reader's */
+export const languageName = (reader: string, lng: string) => new Intl.DisplayNames([reader], { type: 'language' }).of(lng) ?? lng;
+
+/** N-12: how staff name a need */
+export const needRef = (ref: number) => `N-${ref}`;

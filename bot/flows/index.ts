@@ -7,6 +7,8 @@ import { careStep } from './care';
 import { privacyStep } from './privacy';
 import { profileStep } from './profile';
 import { staffMenu, staffTurn } from './staff';
+import { freeText, needsStep, showOriginal } from './needs';
+import { checkinStep } from './checkin';
 import { firstName } from './format';
 
 /** The same context, now speaking another language (after she picks one). */
@@ -61,8 +63,11 @@ export async function decide(ctx: FlowContext): Promise<Turn> {
   const state = contact.conversation;
 
   if (!ctx.text && !ctx.choice && ctx.inbound.media?.length) {
-    // a photo or a voice note alone: kept (after consent) and acknowledged by the core
-    if (contact.consent === 'given') return { replies: [], conversation: state };
+    // a photo or a voice note alone: kept (after consent) and acknowledged by the core; it may describe a need
+    if (contact.consent === 'given') {
+      const turn = contact.staff ? undefined : ((await needsStep(ctx)) ?? (await freeText(ctx)));
+      return turn ?? { replies: [], conversation: state };
+    }
     const notYet = { text: t('media.notYet') };
     // mid-onboarding her question is just above; at the very start she still needs one
     return state.step ? { replies: [notYet], conversation: state } : withLead([notYet], await onboarding(ctx));
@@ -103,8 +108,11 @@ export async function decide(ctx: FlowContext): Promise<Turn> {
   const hello = contact.firstMessage ? [{ text: t('greeting.paperWelcome') }] : [];
   if (contact.firstMessage && !ctx.choice) return withLead(hello, mainMenu(ctx));
   if (isKeyword(t, 'menu', ctx.text) || isKeyword(t, 'start', ctx.text)) return mainMenu(ctx);
-  const step = (await careStep(ctx)) ?? (await profileStep(ctx)) ?? (await privacyStep(ctx)) ?? menuItem(ctx);
+  if (isKeyword(t, 'original', ctx.text)) return showOriginal(ctx);
+  const step = (await needsStep(ctx)) ?? (await checkinStep(ctx)) ?? (await careStep(ctx)) ?? (await profileStep(ctx)) ?? (await privacyStep(ctx)) ?? menuItem(ctx);
   if (step) return withLead(hello, step);
-  // words where a choice was expected, or no step at all: the menu, kindly
+  // words no step expected: to her tutor's open thread, or a question for the knowledge base
+  const words = await freeText(ctx);
+  if (words) return withLead(hello, words);
   return mainMenu(ctx, state.step ? t('common.notUnderstood') : t('greeting.welcomeBack'));
 }

@@ -1,6 +1,6 @@
 import type { TFunction } from 'i18next';
 
-export type Keyword = 'stop' | 'start' | 'menu' | 'language';
+export type Keyword = 'stop' | 'start' | 'menu' | 'language' | 'original';
 
 const fold = (s: string) => s.normalize('NFKC').toLocaleLowerCase().replace(/^[\s/!.¡¿?،。！？-]+|[\s!.?،。！？-]+$/gu, '');
 

@@ -20,13 +20,8 @@ export function menuItem(ctx: FlowContext): Turn | undefined {
     case 'menu:children': return showChildren(ctx);
     case 'menu:language': return askLanguage(ctx, { then: 'menu' });
     case 'menu:privacy': return privacyMenu(ctx);
-    case 'menu:help': {
-      const menu = mainMenu(ctx);
-      return { ...menu, replies: [{ text: ctx.t('menu.helpComingSoon') }, ...menu.replies] };
-    }
     case 'menu:nido':
-    case 'menu:housing':
-    case 'menu:ask': {
+    case 'menu:housing': {
       const menu = mainMenu(ctx);
       return { ...menu, replies: [{ text: ctx.t('menu.comingSoon') }, ...menu.replies] };
     }

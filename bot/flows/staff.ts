@@ -3,8 +3,9 @@ import type { Language } from '../i18n';
 import type { Choice } from '../core/types';
 import { ask, call, type ChildRow, type Effect, type FlowContext, type StaffProfile, type Turn } from './context';
 import { codeExpiry, codeLinks, newCode } from './codes';
-import { childrenSummary, familyRef, firstName, formatDate, staffRef } from './format';
+import { childrenSummary, familyRef, firstName, formatDate, languageName, staffRef } from './format';
 import { itemLabel } from '../care/reminders';
+import { staffNeedsTurn } from './tutor';
 
 interface FamilyCard {
   id: string;
@@ -37,6 +38,7 @@ export function staffMenu(ctx: FlowContext, staff: Pick<StaffProfile, 'role'>, l
   const { t } = ctx;
   const choices: Choice[] = [
     { id: 'staff:code', label: t('staff.menuFamilyCode') },
+    { id: 'staff:needs', label: t('staff.menuNeeds') },
     { id: 'staff:families', label: t('staff.menuFamilies') },
     ...(staff.role === 'coordinator' ? [{ id: 'staff:queue', label: t('staff.menuQueue') }, { id: 'staff:tutors', label: t('staff.menuTutors') }] : []),
   ];
@@ -60,8 +62,6 @@ function familyLine(t: TFunction, lng: Language, card: FamilyCard, today: string
     channel: contact ? (contact.channel === 'telegram' ? 'Telegram' : 'WhatsApp') : '–',
   });
 }
-/** "arabo" for an Italian reader: the family's language named in the reader's */
-const languageName = (reader: Language, lng: Language) => new Intl.DisplayNames([reader], { type: 'language' }).of(lng) ?? lng;
 
 /**
  * A staff member's message: a command (/code, /assign F-12 T-3, …) or a menu tap. The role is checked here
@@ -76,6 +76,8 @@ export async function staffTurn(ctx: FlowContext, staff: StaffProfile): Promise<
   const usage = (example: string) => menu(t('staff.usage', { example }));
   const p = { p_contact_id: ctx.contact.id, p_now: ctx.now.toISOString() };
 
+  const needs = await staffNeedsTurn(ctx, staff);
+  if (needs) return needs;
   if (!command || command === 'menu') return menu();
   if (COORDINATOR_ONLY.has(command) && staff.role !== 'coordinator') return menu(t('staff.notAllowed'));
   const fresh = () => (deps.newCode ?? newCode)();

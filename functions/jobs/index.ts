@@ -3,12 +3,13 @@ import type { Clock } from '../../bot/clock';
 import { PROGRAMME_TZ } from '../../bot/time';
 import { housekeeping } from './housekeeping';
 import { reminders } from './reminders';
+import { checkins, escalations, needsDigest } from './needs';
 import type { Job, JobDeps, JobSummary } from './types';
 
 export type { Job, JobDeps, JobSummary };
 
 /** Every scheduled job, in one visible list. */
-export const JOBS: readonly Job[] = [reminders, housekeeping];
+export const JOBS: readonly Job[] = [reminders, escalations, needsDigest, checkins, housekeeping];
 
 export const findJob = (name: string) => JOBS.find((j) => j.name === name);
 

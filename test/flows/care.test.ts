@@ -92,7 +92,11 @@ describe('her answers to a reminder change what is sent next', () => {
     const [need] = await t.sql.query<{ category: string; source: string; details: { items: string[] } }>(`select category, source, details from public.needs`);
     expect(need).toMatchObject({ category: 'health', source: 'reminder', details: { items: ['hexa-1', 'pcv-1', 'rota-1'] } });
     const [notice] = await t.sql.query<{ text: string }>(`select payload->>'text' as text from public.outbox where contact_id = $1`, [tutor]);
-    expect(notice!.text).toMatch(/^🆘 Richiesta di aiuto · F-\d+ · Municipio 5 – Vigentino, Chiaravalle, Gratosoglio · Amir \(2 mesi\): vaccino esavalente/);
+    const lines = notice!.text.split('\n');
+    expect(lines[0]).toMatch(/^📌 Nuova richiesta N-\d+ · 🩺 Salute, pediatra, vaccini$/);
+    expect(lines[1]).toMatch(/^Famiglia F-\d+ · nome non indicato · Municipio 5 – Vigentino, Chiaravalle, Gratosoglio$/);
+    expect(lines[2]).toBe('Bambini: Amir (2 mesi)');
+    expect(lines[3]).toMatch(/^Da un promemoria: Amir, vaccino esavalente/);
   });
 
   it('stop these reminders: nothing more for that child, until she turns them on again', async () => {

@@ -129,13 +129,14 @@ describe('children in the family profile', () => {
     expect(await children()).toEqual([{ name: 'Adam', birth: '2026-11-20', due: null }]);
   });
 
-  it('says honestly which menu items are not ready yet, and gives the emergency numbers under "I need help"', async () => {
+  it('says honestly which menu items are not ready yet, and keeps the emergency numbers in sight under "I need help"', async () => {
     const p = await registered(deps, 'c2', 'en');
     const en = i18n.t('en');
     expect(texts(await p.tap('menu:nido'))).toEqual([en('menu.comingSoon'), en('menu.title')]);
-    const help = texts(await p.tap('menu:help'));
-    expect(help[0]).toBe(en('menu.helpComingSoon'));
-    for (const n of ['112', '1522', '114']) expect(help[0]).toContain(n);
+    const help = await p.tap('menu:help');
+    expect(help[0]!.text).toBe(`${en('needs.chooseArea')}\n\n${en('needs.emergencyShort')}`);
+    for (const n of ['112', '1522', '114']) expect(help[0]!.text).toContain(n);
+    expect(help[0]!.choices!.map((c) => c.id)).toEqual(['need:cat:health', 'need:cat:education', 'need:cat:protection', 'need:cat:parenting', 'need:cat:housing', 'need:cat:work', 'need:cat:documents', 'need:cat:other', 'menu']);
     // free words at the menu: the menu again, kindly
     expect(texts(await p.say('what?'))).toEqual([`${en('common.notUnderstood')}\n${en('menu.title')}`]);
   });

@@ -3,12 +3,14 @@ import { handleInbound, type CoreDeps } from '../../bot/core/conversation';
 import type { Inbound, Reply } from '../../bot/core/types';
 import { createTranslator, type Language } from '../../bot/i18n';
 import { createLogger } from '../../bot/logger';
+import { KnowledgeBase } from '../../bot/needs/knowledge';
 import type { TestDb } from './door';
 
 export const i18n = createTranslator();
 
 export function coreDeps(t: TestDb, now = '2026-11-23T10:00:00+01:00', extra: Partial<Omit<CoreDeps, 'clock'>> = {}): CoreDeps & { clock: FakeClock } {
-  return { db: t.db, i18n, logger: createLogger('silent'), links: { telegramUsername: 'family_bot', whatsappNumber: '+390200000000' }, ...extra, clock: new FakeClock(now) };
+  const clock = new FakeClock(now);
+  return { db: t.db, i18n, logger: createLogger('silent'), links: { telegramUsername: 'family_bot', whatsappNumber: '+390200000000' }, knowledge: new KnowledgeBase(t.db, clock, 0), ...extra, clock };
 }
 
 export interface Person {

@@ -1,0 +1,291 @@
+import { randomUUID } from 'node:crypto';
+import type { TFunction } from 'i18next';
+import type { Choice, Reply } from '../core/types';
+import type { Language } from '../i18n';
+import { words } from '../needs/knowledge';
+import { ask, call, type Effect, type FlowContext, type MediaRef, type NeedCategory, type NeedOpen, type OpenNeed, type Turn } from './context';
+import { firstName, languageName, needRef } from './format';
+import { herWords, needActions, needAlertMessage, type NeedAlert } from './need-alerts';
+import { mainMenu } from './menu';
+
+/** The programme's areas, as rights (italy.md, "The programme the bot serves"), and "something else". */
+export const CATEGORIES: NeedCategory[] = ['health', 'education', 'protection', 'parenting', 'housing', 'work', 'documents', 'other'];
+
+/** The language staff read and write: translations go to and from it. */
+export const PROGRAMME_LANGUAGE = 'it';
+
+/** Languages the 1522 line speaks (italy.md, "Numbers and services"); for the others her tutor brings a mediator. */
+export const LANGUAGES_1522 = new Set(['it', 'en', 'fr', 'es', 'ar', 'fa', 'sq', 'ru', 'uk', 'pt', 'pl']);
+
+interface Service {
+  name: string;
+  address: string | null;
+  hours: string | null;
+  phone: string | null;
+  languages: string[];
+  unverified: boolean;
+  district: string | null;
+}
+
+const fold = (s: string) => s.normalize('NFKC').toLocaleLowerCase();
+
+/** True when her message contains a danger phrase of her language (or Italian or English): the lists are in locales, keywords.danger. */
+export function hasDangerWords(ctx: FlowContext, text: string): boolean {
+  if (!text) return false;
+  const said = ` ${words(fold(text), ctx.contact.language).join(' ')} `;
+  const lists = new Set([ctx.contact.language, 'it', 'en'] as Language[]);
+  for (const lng of lists) {
+    for (const phrase of ctx.deps.i18n.t(lng)('keywords.danger').split('|')) {
+      const p = words(fold(phrase), lng).join(' ');
+      if (p && said.includes(` ${p} `)) return true;
+      // scripts written without spaces: the phrase as a plain substring
+      if (p && /[\p{Script=Han}]/u.test(p) && fold(text).includes(phrase.trim())) return true;
+    }
+  }
+  return false;
+}
+
+/** 112, 1522 (and whether it speaks her language) and 114, in her language. */
+export function emergencyText(t: TFunction, lng: Language): string {
+  const line1522 = LANGUAGES_1522.has(lng) ? t('needs.emergency1522Speaks', { language: languageName(lng, lng) }) : t('needs.emergency1522Mediator');
+  return [t('needs.emergencyHead'), t('needs.emergency112'), t('needs.emergency1522'), line1522, t('needs.emergency114')].join('\n');
+}
+
+async function translateForStaff(ctx: FlowContext, body: string | undefined): Promise<{ translation?: string; translation_language?: string }> {
+  if (!body || !ctx.deps.translate || ctx.contact.language === PROGRAMME_LANGUAGE) return {};
+  const translation = await ctx.deps.translate.translate(body, ctx.contact.language, PROGRAMME_LANGUAGE);
+  return translation ? { translation, translation_language: PROGRAMME_LANGUAGE } : {};
+}
+
+/** The services for an area near her (her district first, then the whole city), as lines in her language. */
+export async function servicesNear(ctx: FlowContext, category: string): Promise<string | undefined> {
+  const list = await call<Service[]>(ctx.deps.db, 'services_near', { p_category: category, p_district: ctx.contact.family?.district_code ?? null, p_limit: 3 });
+  if (!list.length) return undefined;
+  const { t } = ctx;
+  const lng = ctx.contact.language;
+  const lines = list.map((s) => [
+    `📍 ${s.name}`,
+    s.address && t('needs.serviceAddress', { address: s.address }),
+    s.hours && t('needs.serviceHours', { hours: s.hours }),
+    s.phone && t('needs.servicePhone', { phone: s.phone }),
+    s.languages.length && t('needs.serviceLanguages', { languages: s.languages.map((l) => languageName(lng, l)).join(', ') }),
+    s.unverified && t('needs.checkWithService'),
+  ].filter(Boolean).join('\n'));
+  return [t('needs.servicesHead'), ...lines].join('\n\n');
+}
+
+export interface NeedSpec {
+  kind: 'need' | 'question';
+  category: NeedCategory;
+  urgency: 'normal' | 'urgent';
+  source: NeedOpen['source'];
+  body?: string;
+  media?: MediaRef[];
+  childId?: string;
+  details?: Record<string, unknown>;
+  /** a line for staff about where it came from */
+  context?: (t: TFunction) => string;
+}
+
+/** Opens a need: stored with her words, and an alert with actions to her tutor (or the coordinators while she has none). */
+export async function openNeed(ctx: FlowContext, spec: NeedSpec): Promise<{ effects: Effect[]; ref: number }> {
+  const family = ctx.contact.family!;
+  const ref = Number(await call<number | string>(ctx.deps.db, 'need_ref_next', {}));
+  const id = randomUUID();
+  const translated = await translateForStaff(ctx, spec.body);
+  const open: NeedOpen = {
+    op: 'need_open', id, ref, message_id: randomUUID(), kind: spec.kind, category: spec.category, urgency: spec.urgency, source: spec.source,
+    language: ctx.contact.language,
+    ...(spec.childId ? { child_id: spec.childId } : {}),
+    ...(spec.body ? { body: spec.body } : {}),
+    ...translated,
+    ...(spec.media?.length ? { media: spec.media } : {}),
+    ...(spec.details ? { details: spec.details } : {}),
+  };
+  type Recipient = { contact_id: string; language: Language };
+  const recipients = await call<{ tutor: Recipient[]; coordinators: Recipient[] }>(ctx.deps.db, 'notice_recipients', { p_family_id: family.id });
+  const alert: Omit<NeedAlert, 'context'> = {
+    ref, kind: spec.kind, category: spec.category, urgency: spec.urgency, familyRef: family.ref, callerName: family.caller_name,
+    district: family.district_name, children: family.children, language: ctx.contact.language, body: spec.body, translation: translated.translation, media: spec.media,
+  };
+  const notices: Effect[] = (recipients.tutor.length ? recipients.tutor : recipients.coordinators).map((r) => {
+    const t = ctx.deps.i18n.t(r.language);
+    return { op: 'enqueue', contact_id: r.contact_id, key: `need:${id}:alert:${r.contact_id}`, kind: 'staff_notice', payload: needAlertMessage(t, r.language, { ...alert, context: spec.context?.(t) }, ctx.today) };
+  });
+  return { effects: [open, ...notices], ref };
+}
+
+/** What she writes while her tutor is handling a need: added to its thread and passed to her tutor. */
+async function relay(ctx: FlowContext, need: OpenNeed & { handler_contacts?: { contact_id: string; language: Language }[] }, body: string | undefined, media: MediaRef[]): Promise<Turn> {
+  const { t } = ctx;
+  const translated = await translateForStaff(ctx, body);
+  const messageId = randomUUID();
+  const effects: Effect[] = [{ op: 'need_message', need_id: need.id, message_id: messageId, language: ctx.contact.language, ...(body ? { body } : {}), ...translated, ...(media.length ? { media } : {}) }];
+  const family = ctx.contact.family!;
+  for (const r of need.handler_contacts ?? []) {
+    const tt = ctx.deps.i18n.t(r.language);
+    const text = [
+      tt('staff.needFollowUp', { need: needRef(need.ref), family: `F-${family.ref}`, name: family.caller_name ?? tt('staff.noName') }),
+      ...herWords(tt, r.language, { language: ctx.contact.language, body, translation: translated.translation, media }),
+    ].join('\n');
+    effects.push({ op: 'enqueue', contact_id: r.contact_id, key: `need:${need.id}:msg:${messageId}:${r.contact_id}`, kind: 'staff_notice', payload: { text, choices: needActions(tt, need.ref, ['reply', 'resolve']) } });
+  }
+  const to = need.handler ? firstName(need.handler) : t('needs.yourTutor');
+  return { replies: [{ text: t('needs.relayed', { tutor: to }) }], conversation: ctx.contact.conversation, effects };
+}
+
+/** The need her tutor is handling now, if any: what she writes goes there. */
+const activeNeed = (ctx: FlowContext) => ctx.contact.family?.needs?.find((n) => n.status === 'in_charge');
+
+const categoryChoices = (t: TFunction): Choice[] => [
+  ...CATEGORIES.map((c) => ({ id: `need:cat:${c}`, label: t(`needs.category.${c}`) })),
+  { id: 'menu', label: t('menu.back') },
+];
+
+/** "I need help": the areas, with the emergency numbers always in sight. */
+export function helpMenu(ctx: FlowContext): Turn {
+  return ask([ctx.t('needs.chooseArea'), ctx.t('needs.emergencyShort')].join('\n\n'), categoryChoices(ctx.t), { step: 'need.category' });
+}
+
+async function sentToTutor(ctx: FlowContext, category: string, ref: number, effects: Effect[], lead: Reply[] = []): Promise<Turn> {
+  const { t } = ctx;
+  const tutor = ctx.contact.family?.tutor;
+  const sent = t(tutor ? 'needs.sent' : 'needs.sentNoTutor', { tutor: tutor ? firstName(tutor.name) : '', need: needRef(ref) });
+  const services = await servicesNear(ctx, category);
+  const menu = mainMenu(ctx);
+  return { ...menu, replies: [...lead, { text: sent }, ...(services ? [{ text: services }] : []), ...menu.replies], effects };
+}
+
+/** Danger words, or the protection area: the numbers at once, and an urgent need for her tutor. */
+async function danger(ctx: FlowContext, body: string | undefined, source: 'danger' | 'menu'): Promise<Turn> {
+  const { t } = ctx;
+  const urgent = ctx.contact.family?.needs?.find((n) => n.urgency === 'urgent');
+  const numbers = { text: emergencyText(t, ctx.contact.language) };
+  if (urgent) {
+    // already open: her words join it, nothing is opened twice
+    const relayed = body ? await relay(ctx, urgent, body, []) : { effects: [] as Effect[] };
+    return { replies: [numbers, { text: t('needs.urgentAgain') }], conversation: {}, effects: relayed.effects };
+  }
+  const opened = await openNeed(ctx, { kind: 'need', category: 'protection', urgency: 'urgent', source, body });
+  const next = body
+    ? { ...mainMenu(ctx), replies: [numbers, { text: t('needs.urgentSent') }, ...mainMenu(ctx).replies] }
+    : { replies: [numbers, { text: t('needs.urgentDescribe') }], conversation: { step: 'need.describe', needId: opened.effects[0] && (opened.effects[0] as NeedOpen).id, needRef: opened.ref } };
+  return { ...next, effects: opened.effects };
+}
+
+/** Her message's media, as kept references. */
+const mediaOf = (ctx: FlowContext): MediaRef[] => (ctx.inbound.media ?? []).map((m) => ({ kind: m.kind, ref: m.ref }));
+
+/** Free text that is a question: answered from the knowledge base when confident, otherwise sent to her tutor. */
+async function question(ctx: FlowContext, text: string, explicit: boolean): Promise<Turn | undefined> {
+  const { t } = ctx;
+  const match = await ctx.deps.knowledge?.match(ctx.contact.language, text);
+  if (match) {
+    const answerId = randomUUID();
+    const entry = match.entry;
+    const services = await servicesNear(ctx, entry.category);
+    const answer = [entry.answer, entry.unverified ? t('needs.checkWithService') : undefined].filter(Boolean).join('\n\n');
+    const choices: Choice[] = [{ id: 'kb:yes', label: t('kb.helpedYes') }, { id: 'kb:no', label: t('kb.helpedNo') }];
+    return {
+      replies: [{ text: answer }, ...(services ? [{ text: services }] : []), { text: t('kb.didItHelp'), choices }],
+      conversation: { step: 'kb.feedback', offered: choices, answerId, slug: entry.slug, category: entry.category, question: text },
+      effects: [{ op: 'kb_answered', answer_id: answerId, entry_id: entry.id, language: ctx.contact.language }],
+    };
+  }
+  if (!explicit && !looksLikeQuestion(ctx, text)) return undefined;
+  const opened = await openNeed(ctx, { kind: 'question', category: 'other', urgency: 'normal', source: 'question', body: text });
+  return sentToTutor(ctx, 'other', opened.ref, opened.effects, [{ text: t('kb.forwarded') }]);
+}
+
+/** A greeting or a lone word is not a question for her tutor; three words, or two and a question mark, are. */
+function looksLikeQuestion(ctx: FlowContext, text: string): boolean {
+  const n = words(text, ctx.contact.language).length;
+  return n >= 3 || (n >= 2 && /[?？؟]/.test(text));
+}
+
+/**
+ * Her side of needs and questions: the steps (area, name, her words, "did this help?", check-in), the
+ * taps on a need, danger words anywhere, and free text (to her tutor's open thread, or a question).
+ */
+export async function needsStep(ctx: FlowContext): Promise<Turn | undefined> {
+  const { t, contact } = ctx;
+  const state = contact.conversation as { step?: string; category?: NeedCategory; needId?: string; needRef?: number; answerId?: string; slug?: string; question?: string };
+  const family = contact.family;
+  if (!family) return undefined;
+
+  if (ctx.text && !ctx.choice && hasDangerWords(ctx, ctx.text)) return danger(ctx, ctx.text, 'danger');
+
+  if (ctx.choice === 'menu:help') return helpMenu(ctx);
+  if (ctx.choice === 'menu:ask') return { replies: [{ text: t('kb.askPrompt') }], conversation: { step: 'ask' } };
+
+  const cat = /^need:cat:(\w+)$/.exec(ctx.choice ?? '')?.[1] as NeedCategory | undefined;
+  if (cat && CATEGORIES.includes(cat)) {
+    if (cat === 'protection') return danger(ctx, undefined, 'menu');
+    if (!family.caller_name) {
+      const skip: Choice[] = [{ id: 'need:noname', label: t('needs.skipName') }];
+      return ask(t('needs.askName'), skip, { step: 'need.name', category: cat });
+    }
+    return { replies: [{ text: t('needs.describe', { area: t(`needs.category.${cat}`) }) }], conversation: { step: 'need.describe', category: cat } };
+  }
+
+  if (state.step === 'need.name') {
+    const name = ctx.choice === 'need:noname' ? undefined : ctx.text.replace(/\s+/g, ' ').trim();
+    if (name !== undefined && (name.length < 1 || name.length > 40 || /\d/.test(name))) {
+      return { replies: [{ text: t('needs.askNameAgain') }], conversation: state };
+    }
+    const turn: Turn = { replies: [{ text: t('needs.describe', { area: t(`needs.category.${state.category ?? 'other'}`) }) }], conversation: { step: 'need.describe', category: state.category } };
+    return name ? { ...turn, replies: [{ text: t('needs.nameThanks', { name: firstName(name) }) }, ...turn.replies], effects: [{ op: 'caller_name', name }] } : turn;
+  }
+
+  if (state.step === 'need.describe' && (ctx.text || ctx.inbound.media?.length) && !ctx.choice) {
+    const media = mediaOf(ctx);
+    if (state.needId) {
+      // more words about the urgent need she just opened
+      const need = family.needs?.find((n) => n.id === state.needId);
+      if (need) {
+        const relayed = await relay(ctx, need, ctx.text || undefined, media);
+        const menu = mainMenu(ctx);
+        return { ...menu, replies: [{ text: t('needs.urgentSent') }, ...menu.replies], effects: relayed.effects };
+      }
+    }
+    const category = state.category ?? 'other';
+    const opened = await openNeed(ctx, { kind: 'need', category, urgency: 'normal', source: 'menu', body: ctx.text || undefined, media });
+    return sentToTutor(ctx, category, opened.ref, opened.effects);
+  }
+
+  if (state.step === 'kb.feedback' && (ctx.choice === 'kb:yes' || ctx.choice === 'kb:no')) {
+    const feedback: Effect = { op: 'kb_feedback', answer_id: state.answerId!, helped: ctx.choice === 'kb:yes' };
+    if (ctx.choice === 'kb:yes') return { ...mainMenu(ctx, t('kb.glad')), effects: [feedback] };
+    const category = state.category ?? 'other';
+    const opened = await openNeed(ctx, {
+      kind: 'question', category, urgency: 'normal', source: 'question', body: state.question,
+      details: { kb_slug: state.slug }, context: (tt) => tt('staff.needKbNotEnough', { slug: state.slug }),
+    });
+    return sentToTutor(ctx, category, opened.ref, [feedback, ...opened.effects], [{ text: t('kb.forwarded') }]);
+  }
+
+  if (state.step === 'ask' && ctx.text && !ctx.choice) return question(ctx, ctx.text, true);
+  return undefined;
+}
+
+/** Free text no step took: to the thread her tutor is handling, or a question. */
+export async function freeText(ctx: FlowContext): Promise<Turn | undefined> {
+  if (!ctx.contact.family || ctx.choice) return undefined;
+  const media = mediaOf(ctx);
+  if (!ctx.text && !media.length) return undefined;
+  const need = activeNeed(ctx);
+  if (need) return relay(ctx, need, ctx.text || undefined, media);
+  // a command typed by a mother (/take …) is not a question for her tutor
+  if (!ctx.text || ctx.text.startsWith('/')) return undefined;
+  return question(ctx, ctx.text, false);
+}
+
+/** "original": the words her tutor wrote, before the machine translated them. */
+export async function showOriginal(ctx: FlowContext): Promise<Turn> {
+  const found = await call<{ body: string; language: string; staff: string | null } | null>(ctx.deps.db, 'need_message_original', { p_contact_id: ctx.contact.id });
+  if (!found) return { replies: [{ text: ctx.t('needs.noOriginal') }], conversation: ctx.contact.conversation };
+  return {
+    replies: [{ text: ctx.t('needs.original', { tutor: firstName(found.staff ?? ''), language: languageName(ctx.contact.language, found.language), words: found.body }) }],
+    conversation: ctx.contact.conversation,
+  };
+}

@@ -1,0 +1,234 @@
+import { randomUUID } from 'node:crypto';
+import { differenceInHours, differenceInMinutes, parseISO } from 'date-fns';
+import type { TFunction } from 'i18next';
+import type { Choice } from '../core/types';
+import type { Language } from '../i18n';
+import { ask, call, type ChildRow, type Effect, type FlowContext, type MediaRef, type NeedOutcome, type StaffProfile, type Turn } from './context';
+import { isKeyword } from './keywords';
+import { familyRef, firstName, languageName, needRef, staffRef } from './format';
+import { categoryLabel, herWords, needActions, needAlertMessage } from './need-alerts';
+import { staffMenu } from './staff';
+
+/** WhatsApp lets a business write freely only this long after her last message. */
+const WHATSAPP_WINDOW_HOURS = 24;
+const OUTCOMES: NeedOutcome[] = ['solved', 'referred', 'not_reachable', 'not_needed'];
+/** the last messages of a thread shown with /need */
+const THREAD_SHOWN = 10;
+
+interface NeedCard {
+  id: string;
+  ref: number;
+  kind: 'need' | 'question';
+  category: string;
+  urgency: 'normal' | 'urgent';
+  status: 'open' | 'in_charge' | 'resolved';
+  language: string | null;
+  created_at: string;
+  outcome: string | null;
+  assignee: { id: string; ref: number; name: string } | null;
+  family: { id: string; ref: number; caller_name: string | null; district: string | null; children: ChildRow[] };
+  contacts: { contact_id: string; channel: string; language: Language; last_inbound_at: string | null; status: string }[];
+  thread: { id: string; author: 'family' | 'staff'; language: string; body: string | null; translation: string | null; media: MediaRef[]; at: string; staff: string | null }[];
+}
+
+interface ListedNeed {
+  ref: number;
+  kind: string;
+  category: string;
+  urgency: string;
+  status: string;
+  created_at: string;
+  family_ref: number;
+  caller_name: string | null;
+  assignee: string | null;
+}
+
+/** How long ago, in the unit a tutor reads at a glance. */
+export function ageOf(t: TFunction, from: string, now: Date): string {
+  const minutes = differenceInMinutes(now, parseISO(from));
+  if (minutes < 60) return t('staff.ageMinutes', { count: Math.max(0, minutes) });
+  const hours = differenceInHours(now, parseISO(from));
+  if (hours < 48) return t('staff.ageHours', { count: hours });
+  return t('staff.ageDays', { count: Math.floor(hours / 24) });
+}
+
+export function needLine(t: TFunction, n: ListedNeed, now: Date): string {
+  return t('staff.needLine', {
+    need: needRef(n.ref),
+    mark: n.urgency === 'urgent' ? '🆘' : n.status === 'in_charge' ? '🟢' : '🟡',
+    category: categoryLabel(t, n.category),
+    family: familyRef(n.family_ref),
+    name: n.caller_name ?? t('staff.noName'),
+    age: ageOf(t, n.created_at, now),
+  });
+}
+
+const parseNeed = (arg: string | undefined) => {
+  const m = /^N-?(\d{1,12})$/i.exec(arg?.trim() ?? '');
+  return m ? Number(m[1]) : undefined;
+};
+
+/** Commands and taps about needs: /needs, /need N-12, /take, /reply, /resolve, /hand, and the alert's buttons. */
+export async function staffNeedsTurn(ctx: FlowContext, staff: StaffProfile): Promise<Turn | undefined> {
+  const { t, deps } = ctx;
+  const state = ctx.contact.conversation as { step?: string; needRef?: number };
+  const menu = (lead?: string) => staffMenu(ctx, staff, lead);
+  const p = { p_contact_id: ctx.contact.id, p_now: ctx.now.toISOString() };
+  const lookup = (ref: number) => call<NeedCard | null>(deps.db, 'need_card', { p_contact_id: ctx.contact.id, p_need_ref: ref, p_now: ctx.now.toISOString() });
+  const unknown = (ref: number | string) => menu(t('staff.unknownNeed', { need: typeof ref === 'number' ? needRef(ref) : ref }));
+
+  // a tap: need:<verb>:<ref>[:<arg>]
+  const tap = /^need:(take|reply|resolve|hand|outcome|handto|show):(\d+)(?::(\w+))?$/.exec(ctx.choice ?? '');
+  let verb: string | undefined;
+  let ref: number | undefined;
+  let rest: string[] = [];
+  if (tap) {
+    [, verb, , ] = tap;
+    ref = Number(tap[2]);
+    rest = tap[3] ? [tap[3]] : [];
+  } else if (state.step === 'staff.reply' && ctx.text && !ctx.text.startsWith('/') && !ctx.choice && !isKeyword(t, 'menu', ctx.text)) {
+    verb = 'send';
+    ref = state.needRef;
+    rest = [ctx.text];
+  } else if (ctx.text.startsWith('/') || ctx.choice === 'staff:needs') {
+    const [cmd, ...args] = (ctx.choice === 'staff:needs' ? 'needs' : ctx.text.slice(1)).split(/\s+/);
+    const aliases: Record<string, string> = { bisogni: 'needs', richieste: 'needs', richiesta: 'need', prendo: 'take', prendi: 'take', rispondi: 'reply', risolvi: 'resolve', chiudi: 'resolve', passa: 'hand' };
+    const command = aliases[cmd!.toLowerCase()] ?? cmd!.toLowerCase();
+    if (command === 'needs') {
+      const list = await call<ListedNeed[]>(deps.db, 'staff_needs', p);
+      if (!list.length) return menu(t('staff.needsNone'));
+      return menu([t('staff.needsHeader', { count: list.length }), ...list.map((n) => needLine(t, n, ctx.now))].join('\n'));
+    }
+    if (!['need', 'take', 'reply', 'resolve', 'hand'].includes(command)) return undefined;
+    ref = parseNeed(args[0]);
+    if (ref === undefined) return menu(t('staff.usage', { example: command === 'reply' ? '/reply N-12 …' : command === 'hand' ? '/hand N-12 T-3' : `/${command} N-12` }));
+    verb = command === 'need' ? 'show' : command === 'reply' ? (args.length > 1 ? 'send' : 'reply') : command;
+    // the reply as written, line breaks kept
+    rest = command === 'reply' ? [ctx.text.replace(/^\/\S+\s+\S+\s*/, '')] : args.slice(1);
+  } else {
+    return undefined;
+  }
+  if (ref === undefined) return menu();
+
+  const card = await lookup(ref);
+  if (!card) return unknown(ref);
+  if (card.status === 'resolved' && verb !== 'show') return menu(t('staff.needAlreadyResolved', { need: needRef(ref) }));
+  const family = card.contacts;
+  const tutorName = firstName(staff.name);
+
+  switch (verb) {
+    case 'show': {
+      const head = needAlertMessage(t, ctx.contact.language, {
+        ref: card.ref, kind: card.kind, category: card.category, urgency: card.urgency, familyRef: card.family.ref, callerName: card.family.caller_name,
+        district: card.family.district, children: card.family.children, language: card.language ?? 'it',
+      }, ctx.today);
+      const thread = card.thread.slice(-THREAD_SHOWN).map((m) => m.author === 'family'
+        ? [t('staff.threadHer', { age: ageOf(t, m.at, ctx.now) }), ...herWords(t, ctx.contact.language, { language: m.language, body: m.body ?? undefined, translation: m.translation ?? undefined, media: m.media })].join('\n')
+        : t('staff.threadStaff', { name: firstName(m.staff ?? ''), age: ageOf(t, m.at, ctx.now), words: m.body ?? '' }));
+      const status = t(`staff.needStatus.${card.status}`, { name: card.assignee?.name ?? '–', outcome: card.outcome ? t(`staff.outcome.${card.outcome}`) : '' });
+      const text = [head.text.split('\n').slice(0, -1).join('\n'), status, ...thread].join('\n\n');
+      return card.status === 'resolved' ? menu(text) : ask(text, needActions(t, card.ref), { step: 'staff' });
+    }
+
+    case 'take': {
+      const effects: Effect[] = [{ op: 'need_take', need_id: card.id }];
+      for (const c of family) {
+        const tt = deps.i18n.t(c.language);
+        effects.push({ op: 'enqueue', contact_id: c.contact_id, key: `need:${card.id}:taken:${ctx.inbound.providerMessageId}:${c.contact_id}`, kind: 'notice', payload: { text: tt('needs.taken', { tutor: tutorName }) } });
+      }
+      return { ...ask(t('staff.needTaken', { need: needRef(card.ref) }), needActions(t, card.ref, ['reply', 'resolve', 'hand']), { step: 'staff' }), effects };
+    }
+
+    case 'reply': {
+      const lng = card.contacts[0]?.language;
+      const note = lng && lng !== ctx.contact.language && deps.translate ? t('staff.replyTranslated', { language: languageName(ctx.contact.language, lng) }) : '';
+      return { replies: [{ text: [t('staff.replyPrompt', { need: needRef(card.ref), family: familyRef(card.family.ref) }), note].filter(Boolean).join('\n') }], conversation: { step: 'staff.reply', needRef: card.ref } };
+    }
+
+    case 'send': {
+      const body = (rest[0] ?? '').trim();
+      if (!body) return { replies: [{ text: t('staff.replyPrompt', { need: needRef(card.ref), family: familyRef(card.family.ref) }) }], conversation: { step: 'staff.reply', needRef: card.ref } };
+      if (body.length > 3000) return { replies: [{ text: t('staff.replyTooLong') }], conversation: { step: 'staff.reply', needRef: card.ref } };
+      return sendReply(ctx, staff, card, body);
+    }
+
+    case 'resolve': {
+      const outcome = rest[0]?.toLowerCase() as NeedOutcome | undefined;
+      if (outcome && OUTCOMES.includes(outcome)) return resolve(ctx, staff, card, outcome);
+      const choices: Choice[] = OUTCOMES.map((o) => ({ id: `need:outcome:${card.ref}:${o}`, label: t(`staff.outcome.${o}`) }));
+      return ask(t('staff.resolvePrompt', { need: needRef(card.ref) }), choices, { step: 'staff' });
+    }
+
+    case 'outcome': {
+      const outcome = rest[0] as NeedOutcome;
+      if (!OUTCOMES.includes(outcome)) return menu(t('staff.unknownCommand'));
+      return resolve(ctx, staff, card, outcome);
+    }
+
+    case 'hand':
+    case 'handto': {
+      const targets = await call<{ id: string; ref: number; name: string; role: string; contacts: { contact_id: string; language: Language }[] }[]>(deps.db, 'need_hand_targets', { p_contact_id: ctx.contact.id });
+      const wanted = verb === 'handto' ? Number(rest[0]) : rest[0] ? /^T-?(\d+)$/i.exec(rest[0])?.[1] : undefined;
+      if (wanted === undefined) {
+        if (!targets.length) return menu(t('staff.handNobody'));
+        const choices = targets.map((s) => ({ id: `need:handto:${card.ref}:${s.ref}`, label: `${staffRef(s.ref)} ${s.name}` }));
+        return ask(t('staff.handPrompt', { need: needRef(card.ref) }), choices, { step: 'staff' });
+      }
+      const target = targets.find((s) => s.ref === Number(wanted));
+      if (!target) return menu(t('staff.unknownTutor', { tutor: String(rest[0]) }));
+      const effects: Effect[] = [{ op: 'need_hand', need_id: card.id, tutor_id: target.id }];
+      const last = [...card.thread].reverse().find((m) => m.author === 'family');
+      for (const c of target.contacts) {
+        const tt = deps.i18n.t(c.language);
+        const alert = needAlertMessage(tt, c.language, {
+          ref: card.ref, kind: card.kind, category: card.category, urgency: card.urgency, familyRef: card.family.ref, callerName: card.family.caller_name,
+          district: card.family.district, children: card.family.children, language: last?.language ?? card.language ?? 'it', body: last?.body ?? undefined,
+          translation: last?.translation ?? undefined, media: last?.media, context: tt('staff.handedBy', { name: staff.name }),
+        }, ctx.today);
+        effects.push({ op: 'enqueue', contact_id: c.contact_id, key: `need:${card.id}:handed:${ctx.inbound.providerMessageId}:${c.contact_id}`, kind: 'staff_notice', payload: alert });
+      }
+      return { ...menu(t('staff.handed', { need: needRef(card.ref), name: target.name })), effects };
+    }
+
+    default:
+      return menu(t('staff.unknownCommand'));
+  }
+}
+
+/** Her tutor's reply: stored in the thread, translated when on, and sent to her; on WhatsApp outside the window it waits behind a template. */
+async function sendReply(ctx: FlowContext, staff: StaffProfile, card: NeedCard, body: string): Promise<Turn> {
+  const { t, deps } = ctx;
+  const messageId = randomUUID();
+  const tutorName = firstName(staff.name);
+  const herLanguage = card.contacts[0]?.language ?? (card.language as Language | null) ?? 'it';
+  const translation = deps.translate && herLanguage !== ctx.contact.language ? await deps.translate.translate(body, ctx.contact.language, herLanguage) : undefined;
+  const effects: Effect[] = [{
+    op: 'need_reply', need_id: card.id, message_id: messageId, language: ctx.contact.language, body,
+    ...(translation ? { translation, translation_language: herLanguage } : {}),
+  }];
+  let waiting = false;
+  for (const c of card.contacts) {
+    const tt = deps.i18n.t(c.language);
+    const words = translation && c.language === herLanguage ? translation : body;
+    const text = [tt('needs.fromTutor', { tutor: tutorName, words }), words === translation ? tt('needs.translatedNote') : ''].filter(Boolean).join('\n\n');
+    const closed = c.channel === 'whatsapp' && (!c.last_inbound_at || differenceInHours(ctx.now, parseISO(c.last_inbound_at)) >= WHATSAPP_WINDOW_HOURS);
+    if (closed) {
+      waiting = true;
+      // the template goes now; the reply is held by the channel until she answers, then goes at once
+      effects.push({ op: 'enqueue', contact_id: c.contact_id, key: `need:${card.id}:waiting:${messageId}:${c.contact_id}`, kind: 'tutor_waiting', payload: { text: tt('needs.tutorWaiting', { tutor: tutorName }), templateVariables: { 1: tutorName } } });
+    }
+    effects.push({ op: 'enqueue', contact_id: c.contact_id, key: `need:${card.id}:reply:${messageId}:${c.contact_id}`, kind: 'tutor_reply', payload: { text } });
+  }
+  const lead = [t('staff.replySent', { need: needRef(card.ref) }), waiting ? t('staff.replyWaiting') : ''].filter(Boolean).join('\n');
+  return { ...ask(lead, needActions(t, card.ref, ['reply', 'resolve']), { step: 'staff' }), effects };
+}
+
+function resolve(ctx: FlowContext, staff: StaffProfile, card: NeedCard, outcome: NeedOutcome): Turn {
+  const { t, deps } = ctx;
+  const effects: Effect[] = [{ op: 'need_resolve', need_id: card.id, outcome }];
+  for (const c of card.contacts) {
+    const tt = deps.i18n.t(c.language);
+    effects.push({ op: 'enqueue', contact_id: c.contact_id, key: `need:${card.id}:resolved:${c.contact_id}`, kind: 'notice', payload: { text: tt('needs.resolved', { tutor: firstName(staff.name) }) } });
+  }
+  return { ...staffMenu(ctx, staff, t('staff.resolved', { need: needRef(card.ref), outcome: t(`staff.outcome.${outcome}`) })), effects };
+}
