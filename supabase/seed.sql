@@ -51,3 +51,15 @@ insert into public.care_items (code, kind, group_key, dose, name_it, offset_mont
   ('preg-born-1', 'pregnancy', 'preg_born', 1, 'Gravidanza: chiedere la data di nascita', 0, 0, 14, null, false, true, 'Programma', '2026-11-23'),
   ('preg-born-2', 'pregnancy', 'preg_born', 2, 'Gravidanza: chiedere di nuovo la data di nascita', 0, 14, 30, null, false, true, 'Programma', '2026-11-23')
 on conflict (code) do nothing;
+
+-- ----------------------------------------------------------------------------
+-- Services directory: the citywide lines every family can use (italy.md,
+-- "Numbers and services"). Coordinators add the local services of each
+-- district with `npm run import -- services file.csv`.
+-- ----------------------------------------------------------------------------
+insert into public.services (name, category, district_code, address, hours, phone, languages, unverified, source) values
+  ('1522 – Numero antiviolenza e stalking (anche chat e app)', 'protection', null, null, '24/7', '1522', '{it,en,fr,es,ar,fa,sq,ru,uk,pt,pl}', false, 'italy.md: 1522 (checked 2026-11-23)'),
+  ('114 – Emergenza Infanzia (anche chat)', 'protection', null, null, '24/7', '114', '{it}', false, 'italy.md: 114 (checked 2026-11-23)'),
+  ('Comune di Milano – informazioni nido e servizi', 'education', null, null, null, '02 02 02', '{it}', false, 'italy.md: nido helpline (checked 2026-11-23)'),
+  ('INPS – contact center (bonus nido, Assegno Unico)', 'documents', null, null, null, '803 164', '{it}', true, 'INPS contact centre, free from a landline (unverified)')
+on conflict (name, coalesce(district_code, '')) do nothing;

@@ -32,7 +32,7 @@ const ALPHABETIC = /^[\p{Script=Latin}\p{Script=Cyrillic}]+$/u;
 /** Latin and Cyrillic words are cut to this many letters: a crude stem that joins "vaccine", "vaccination", "vaccinazioni". */
 const STEM = 6;
 
-/** One form per word for matching: case, Latin accents, Arabic-script letter variants and harakat, the Arabic article. */
+/** One form per word for matching: case, Latin accents, Arabic-script letter variants and harakat, the Arabic article and its prefixes. */
 export function normalizeTerm(term: string): string {
   let t = term.normalize('NFKC').toLocaleLowerCase();
   t = t.normalize('NFD').replace(/[\u0300-\u036f]/g, '').normalize('NFC');
@@ -42,7 +42,8 @@ export function normalizeTerm(term: string): string {
     .replace(/[ىیي]/g, 'ي')
     .replace(/[كک]/g, 'ك')
     .replace(/[ةہھ]/g, 'ه');
-  if (/^ال[\u0600-\u06FF]{3,}$/.test(t)) t = t.slice(2);
+  // the article and the prepositions written onto it: al-, lil-, bil-, wal-, fal-, kal-
+  t = t.replace(/^(?:وال|بال|فال|كال|لل|ال)(?=[\u0600-\u06FF]{3,}$)/, '');
   if (ALPHABETIC.test(t) && t.length > STEM) t = t.slice(0, STEM);
   return t;
 }
@@ -86,23 +87,23 @@ export function buildIndex(language: string, entries: KbEntry[]): LanguageIndex 
 }
 
 /**
- * The entry her question is about, when confident: at least half of her meaningful words (two when she
- * used three or more) are found in one entry's question, other phrasings or keywords. Otherwise undefined,
- * and the question goes to her tutor rather than getting a wrong answer.
+ * The entry her question is about, when confident: the best-scored entry that holds at least half of her
+ * meaningful words (two when she used three or more), or a third of them when it also scores half again
+ * above the next entry. Otherwise undefined, and the question goes to her tutor rather than a wrong answer.
  */
 export function bestMatch(index: LanguageIndex, language: string, text: string): KbMatch | undefined {
   const content = [...new Set(terms(text, language))].filter((t) => !index.common.has(t));
   if (content.length === 0) return undefined;
-  const results: SearchResult[] = index.search.search(text);
-  let best: KbMatch | undefined;
-  for (const r of results.slice(0, 5)) {
+  const results: SearchResult[] = index.search.search(text).slice(0, 5);
+  for (const [i, r] of results.entries()) {
     const found = new Set(r.queryTerms.map((q: string) => normalizeTerm(q)));
     const hits = content.filter((t) => found.has(t)).length;
     const coverage = hits / content.length;
-    const enough = hits >= (content.length >= 3 ? 2 : 1) && coverage >= 0.5;
-    if (enough && (!best || coverage > best.coverage)) best = { entry: index.entries.get(String(r.id))!, coverage };
+    const needed = content.length >= 3 ? 2 : 1;
+    const clearlyAhead = i === 0 && (results[1] === undefined || r.score >= 1.5 * results[1].score);
+    if (hits >= needed && (coverage >= 0.5 || (clearlyAhead && coverage >= 0.3))) return { entry: index.entries.get(String(r.id))!, coverage };
   }
-  return best;
+  return undefined;
 }
 
 /**

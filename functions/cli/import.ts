@@ -1,20 +1,22 @@
 import { readFile } from 'node:fs/promises';
 import { systemClock } from '../../bot/clock';
 import { parseCalendarCsv } from '../../bot/import/calendar';
-import { parseFamiliesCsv, type ImportReference } from '../../bot/import/families';
+import { parseFamiliesCsv, type ImportReference, type RowError } from '../../bot/import/families';
+import { parseKnowledgeCsv, parseServicesCsv } from '../../bot/import/knowledge';
 import { romeDay } from '../../bot/time';
 import { runCommand, UsageError } from './common';
 
 /**
- * `npm run import -- families|calendar <file.csv> [--skip-bad] [--dry-run]`: loads the caseload the programme
- * already follows, or the coordinators' edits to the care calendar. Every row is checked first; with any bad
- * row nothing is imported, unless --skip-bad.
+ * `npm run import -- families|calendar|knowledge|services <file.csv> [--skip-bad] [--dry-run]`: loads the caseload
+ * the programme already follows, or the coordinators' edits to the care calendar, the knowledge base or the
+ * services directory. Every row is checked first; with any bad row nothing is imported, unless --skip-bad.
  */
-const USAGE = 'usage: npm run import -- families|calendar <file.csv> [--skip-bad] [--dry-run]';
+const KINDS = ['families', 'calendar', 'knowledge', 'services'];
+const USAGE = `usage: npm run import -- ${KINDS.join('|')} <file.csv> [--skip-bad] [--dry-run]`;
 
 await runCommand(async ({ door }) => {
   const [kind, file, ...flags] = process.argv.slice(2);
-  if ((kind !== 'families' && kind !== 'calendar') || !file) throw new UsageError(USAGE);
+  if (!kind || !KINDS.includes(kind) || !file) throw new UsageError(USAGE);
   const unknown = flags.filter((f) => f !== '--skip-bad' && f !== '--dry-run');
   if (unknown.length) throw new UsageError(`unknown option ${unknown[0]}\n${USAGE}`);
   const skipBad = flags.includes('--skip-bad');
@@ -27,8 +29,8 @@ await runCommand(async ({ door }) => {
     throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   const now = systemClock.now();
-  if (kind === 'calendar') {
-    const parsed = parseCalendarCsv(text);
+  /** Rows checked, then upserted by one RPC: the same steps for the calendar, the knowledge base and the services. */
+  const upsert = async (parsed: { rows: unknown[]; errors: RowError[] }, rpc: string, arg: string) => {
     for (const e of parsed.errors) console.error(`${file}:${e.line}: ${e.reason}`);
     const summary = { file, rows: parsed.rows.length + parsed.errors.length, bad_rows: parsed.errors.length };
     if (parsed.errors.length && !skipBad) {
@@ -37,10 +39,16 @@ await runCommand(async ({ door }) => {
       return;
     }
     if (dryRun) return console.log(JSON.stringify({ ...summary, imported: false, reason: 'dry run' }, null, 2));
-    const result = await door.supabase.rpc('care_items_upsert', { p_items: parsed.rows, p_now: now.toISOString() });
-    if (result.error) throw new Error(`care_items_upsert failed: ${result.error.message}`);
+    const result = await door.supabase.rpc(rpc, { [arg]: parsed.rows, p_now: now.toISOString() });
+    if (result.error) throw new Error(`${rpc} failed: ${result.error.message}`);
     console.log(JSON.stringify({ ...summary, imported: true, result: result.data, via: door.mode }, null, 2));
-    return;
+  };
+  if (kind === 'calendar') return upsert(parseCalendarCsv(text), 'care_items_upsert', 'p_items');
+  if (kind === 'knowledge') return upsert(parseKnowledgeCsv(text), 'kb_upsert', 'p_rows');
+  if (kind === 'services') {
+    const districts = await door.supabase.rpc('districts_list');
+    if (districts.error) throw new Error(`districts_list failed: ${districts.error.message}`);
+    return upsert(parseServicesCsv(text, (districts.data as { code: string }[]).map((d) => d.code)), 'services_upsert', 'p_rows');
   }
   const ref = await door.supabase.rpc('import_reference');
   if (ref.error) throw new Error(`import_reference failed: ${ref.error.message}`);

@@ -1,0 +1,77 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildIndex, bestMatch, normalizeTerm, words, type KbEntry } from '../../bot/needs/knowledge';
+import { LANGUAGES } from '../../bot/i18n';
+import { readKnowledgeSource } from '../../functions/cli/knowledge-seed';
+import type { KnowledgeSource } from '../../bot/import/knowledge';
+
+let src: KnowledgeSource;
+beforeAll(async () => {
+  src = await readKnowledgeSource();
+});
+
+const indexFor = (lng: string) => {
+  const entries: KbEntry[] = src.entries.map((e) => ({ id: e.slug, slug: e.slug, category: e.category, unverified: e.unverified, ...src.texts[lng]![e.slug]! }));
+  return buildIndex(lng, entries);
+};
+
+describe('the knowledge base seed', () => {
+  it('has at least 40 questions, each in all 13 languages', () => {
+    expect(src.entries.length).toBeGreaterThanOrEqual(40);
+    for (const lng of LANGUAGES) {
+      expect(Object.keys(src.texts[lng] ?? {}).sort(), lng).toEqual(src.entries.map((e) => e.slug).sort());
+    }
+  });
+});
+
+describe('words and terms', () => {
+  it('finds words in Chinese, which has no spaces', () => {
+    expect(words('孩子必须打预防针吗', 'zh').length).toBeGreaterThan(2);
+  });
+  it('folds case, Latin accents and Arabic letter variants, and stems Latin and Cyrillic words', () => {
+    expect(normalizeTerm('Vaccinazioni')).toBe(normalizeTerm('vaccines'));
+    expect(normalizeTerm('Città')).toBe('citta');
+    expect(normalizeTerm('الأطفال')).toBe(normalizeTerm('اطفال'));
+  });
+});
+
+// phrasings a mother might write, none identical to a stored question or phrasing
+const CASES: [string, string, string | undefined][] = [
+  ['en', 'do my kids have to get vaccinated by law?', 'vaccines-mandatory'],
+  ['en', 'how do I find a children doctor for my newborn', 'pediatrician-choose'],
+  ['en', 'what papers do I bring to the CAF for the ISEE', 'isee-what'],
+  ['en', 'where can I buy a cheap bicycle for myself?', undefined],
+  ['it', 'devo per forza vaccinare la bambina?', 'vaccines-mandatory'],
+  ['it', 'quando aprono le iscrizioni al nido a Milano', 'nido-enrol-when'],
+  ['it', 'come si fa la domanda per la casa popolare', 'sap-apply'],
+  ['it', 'dove posso comprare una bicicletta usata?', undefined],
+  ['ar', 'هل التطعيم إجباري لابنتي؟', 'vaccines-mandatory'],
+  ['ar', 'أحتاج طبيب أطفال للمولود الجديد', 'pediatrician-choose'],
+  ['ar', 'أين أشتري دراجة رخيصة؟', undefined],
+  ['zh', '孩子必须打预防针吗', 'vaccines-mandatory'],
+  ['zh', '怎么申请公共住房', 'sap-apply'],
+  ['zh', '没有证件可以去医院看病吗', 'stp-code'],
+  ['zh', '哪里可以买便宜的自行车', undefined],
+  ['uk', 'чи треба обов\'язково робити дитині щеплення', 'vaccines-mandatory'],
+  ['uk', 'як отримати ISEE для дитячого садка', 'isee-what'],
+  ['uk', 'де купити дешевий велосипед?', undefined],
+];
+
+describe('matching her question in her language', () => {
+  it.each(CASES)('%s: "%s" → %s', (lng, text, slug) => {
+    const match = bestMatch(indexFor(lng), lng, text);
+    expect(match?.entry.slug).toBe(slug);
+  });
+
+  it('finds every stored question from its own words, in every language', () => {
+    const misses: string[] = [];
+    for (const lng of LANGUAGES) {
+      const index = indexFor(lng);
+      for (const e of src.entries) {
+        const q = src.texts[lng]![e.slug]!.question;
+        if (bestMatch(index, lng, q)?.entry.slug !== e.slug) misses.push(`${lng}:${e.slug}`);
+      }
+    }
+    // a stored question may honestly sit between two entries; nearly all must find their own
+    expect(misses.length, misses.join(', ')).toBeLessThanOrEqual(Math.ceil(src.entries.length * LANGUAGES.length * 0.05));
+  });
+});
