@@ -149,6 +149,23 @@ end;
 $$;
 create trigger outbox_drop_stale_nudge before update of status on public.outbox for each row execute function public.outbox_drop_stale_nudge();
 
+-- when a family is erased, the copies of staff messages about it go too: every
+-- staff message about a family names it F-<ref>
+create function public.families_forget_staff_copies()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  delete from public.outbox o
+   using public.contacts c
+   where c.id = o.contact_id and c.staff_id is not null
+     and o.payload ->> 'text' ~ ('F-' || old.ref || '([^0-9]|$)');
+  return old;
+end;
+$$;
+create trigger families_forget_staff_copies after delete on public.families for each row execute function public.families_forget_staff_copies();
+
 -- ----------------------------------------------------------------------------
 -- contact_profile (v3): also her open needs and her check-in setting
 -- ----------------------------------------------------------------------------
@@ -793,6 +810,7 @@ $$;
 -- ----------------------------------------------------------------------------
 revoke execute on function public.needs_assign_tutor() from public, anon, authenticated;
 revoke execute on function public.outbox_drop_stale_nudge() from public, anon, authenticated;
+revoke execute on function public.families_forget_staff_copies() from public, anon, authenticated;
 revoke execute on function public.need_ref_next() from public, anon, authenticated;
 revoke execute on function public.need_access(uuid, uuid) from public, anon, authenticated;
 revoke execute on function public.need_hand_targets(uuid) from public, anon, authenticated;
@@ -812,6 +830,7 @@ revoke execute on function public.checkins_due(timestamptz, int, int) from publi
 revoke execute on function public.checkins_enqueue(jsonb, timestamptz, timestamptz) from public, anon, authenticated;
 grant execute on function public.needs_assign_tutor() to service_role;
 grant execute on function public.outbox_drop_stale_nudge() to service_role;
+grant execute on function public.families_forget_staff_copies() to service_role;
 grant execute on function public.need_ref_next() to service_role;
 grant execute on function public.need_access(uuid, uuid) to service_role;
 grant execute on function public.need_hand_targets(uuid) to service_role;

@@ -60,13 +60,20 @@ describe('her data, her rights', () => {
     expect(data.files).toEqual([expect.objectContaining({ kind: 'photo', ref: 'AgACAgQAAxkBAAIB' })]);
   });
 
-  it('erases her, her family and her children after a confirmation, leaving no row that names them', async () => {
+  it('erases her, her family, her children and her requests after a confirmation, leaving no row that names them', async () => {
     const p = await mother();
+    await p.tap('menu:help');
+    await p.tap('need:cat:health');
+    await p.say('Amaranta');
+    await p.say('Sara has a rash since Tuesday, should I worry?');
+    const tutorCopies = await t.sql.query(`select 1 from public.outbox o join public.contacts c on c.id = o.contact_id where c.staff_id is not null`);
+    expect(tutorCopies.length).toBeGreaterThan(0);
     await p.tap('menu:privacy');
     expect(texts(await p.tap('privacy:erase'))).toEqual([en('privacy.eraseConfirm')]);
     expect(texts(await p.tap('erase:yes'))).toEqual([en('privacy.erased')]);
     await deliverAll(t);
-    expect(await rowsMentioning('5550001', 'Sara', 'AgACAgQAAxkBAAIB')).toEqual([]);
+    expect(await rowsMentioning('5550001', 'Sara', 'AgACAgQAAxkBAAIB', 'Amaranta', 'rash since Tuesday')).toEqual([]);
+    expect(await t.sql.query(`select 1 from public.needs union all select 1 from public.need_messages`)).toEqual([]);
     const counts = await t.sql.query<{ families: number; children: number; contacts: number }>(
       `select (select count(*)::int from public.families) as families, (select count(*)::int from public.children) as children, (select count(*)::int from public.contacts where staff_id is null) as contacts`);
     expect(counts[0]).toEqual({ families: 0, children: 0, contacts: 0 });
