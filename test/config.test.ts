@@ -44,6 +44,9 @@ describe('configuration', () => {
     [{ DATABASE_URL: 'mysql://x' }, 'Configuration error: DATABASE_URL must be a postgres:// connection string'],
     [{ REMINDER_DAYS_BEFORE: 'week' }, 'Configuration error: REMINDER_DAYS_BEFORE must be a whole number of days from 1 to 30 (got "week")'],
     [{ REMINDER_DAYS_BEFORE: '45' }, 'Configuration error: REMINDER_DAYS_BEFORE must be from 1 to 30 (got "45")'],
+    [{ TRANSLATE_URL: 'translate.local' }, 'Configuration error: TRANSLATE_URL must be a URL like https://example.org (got "translate.local")'],
+    [{ CHECKIN_MONTHS: '13' }, 'Configuration error: CHECKIN_MONTHS must be from 0 (off) to 12 (got "13")'],
+    [{ CHECKIN_MONTHS: 'often' }, 'Configuration error: CHECKIN_MONTHS must be a whole number of months from 0 (off) to 12 (got "often")'],
   ])('rejects %o with one clear line', (env, message) => {
     let thrown: unknown;
     try {

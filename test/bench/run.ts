@@ -216,7 +216,36 @@ async function benchReminders() {
   }
 }
 
-const BENCHES: Record<string, () => Promise<void>> = { start: benchStart, rpc: benchRpc, inbound: benchInbound, outbound: benchOutbound, onboarding: benchOnboarding, reminders: benchReminders };
+/** A question in her language, end to end in the core: the knowledge-base index build, then question → answer per message. */
+async function benchQuestions(n = Number(process.env.BENCH_QUESTIONS ?? 200)) {
+  const { KnowledgeBase } = await import('../../bot/needs/knowledge');
+  await withEmbedded(async (door) => {
+    const knowledge = new KnowledgeBase(door.supabase, systemClock);
+    const builds: string[] = [];
+    for (const lng of ['it', 'ar', 'zh', 'bn']) {
+      const t0 = performance.now();
+      await knowledge.index(lng);
+      builds.push(`${lng} ${ms(performance.now() - t0)}`);
+    }
+    const deps = { db: door.supabase, i18n: createTranslator(), clock: systemClock, logger, knowledge };
+    const questions = ['come si fa la domanda per la casa popolare', 'quando aprono le iscrizioni al nido a Milano', 'devo per forza vaccinare la bambina?', 'dove posso comprare una bicicletta usata?'];
+    const samples: number[] = [];
+    let answered = 0;
+    for (let i = 0; i < n; i++) {
+      const who = `+3933300${String(i).padStart(5, '0')}`;
+      await door.executor!.query(`with f as (insert into public.families (district_code) values ('milano-4') returning id)
+        insert into public.contacts (channel, provider_id, language, language_confirmed, consent, family_id, last_inbound_at) select 'whatsapp', $1, 'it', true, 'given', f.id, now() from f`, [who]);
+      const s0 = performance.now();
+      const out = await handleInbound(deps, { channel: 'whatsapp', providerId: who, providerMessageId: `SMq${i}`, text: questions[i % questions.length] });
+      samples.push(performance.now() - s0);
+      if (out.replies.some((r) => r.choices?.some((c) => c.id === 'kb:yes'))) answered++;
+    }
+    samples.sort((a, b) => a - b);
+    console.log(`questions: index build per language (46 entries) ${builds.join(', ')}; ${n} questions → ${answered} answered from the knowledge base, ${n - answered} sent to the tutor; per message p50 ${ms(quantile(samples, 0.5))}, p99 ${ms(quantile(samples, 0.99))}`);
+  });
+}
+
+const BENCHES: Record<string, () => Promise<void>> = { questions: benchQuestions, start: benchStart, rpc: benchRpc, inbound: benchInbound, outbound: benchOutbound, onboarding: benchOnboarding, reminders: benchReminders };
 
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(BENCHES)) {
