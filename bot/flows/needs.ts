@@ -27,19 +27,20 @@ interface Service {
   district: string | null;
 }
 
-const fold = (s: string) => s.normalize('NFKC').toLocaleLowerCase();
+/** Case, Latin accents and apostrophe variants folded, so "perdhunim" finds "përdhunim" and ’ finds '. */
+const fold = (s: string) => s.normalize('NFKC').toLocaleLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '').normalize('NFC').replace(/[’ʼ`´]/g, "'");
 
 /** True when her message contains a danger phrase of her language (or Italian or English): the lists are in locales, keywords.danger. */
 export function hasDangerWords(ctx: FlowContext, text: string): boolean {
   if (!text) return false;
-  const said = ` ${words(fold(text), ctx.contact.language).join(' ')} `;
-  const lists = new Set([ctx.contact.language, 'it', 'en'] as Language[]);
-  for (const lng of lists) {
+  const folded = fold(text);
+  const said = ` ${words(folded, ctx.contact.language).join(' ')} `;
+  for (const lng of new Set([ctx.contact.language, 'it', 'en'] as Language[])) {
     for (const phrase of ctx.deps.i18n.t(lng)('keywords.danger').split('|')) {
-      const p = words(fold(phrase), lng).join(' ');
-      if (p && said.includes(` ${p} `)) return true;
-      // scripts written without spaces: the phrase as a plain substring
-      if (p && /[\p{Script=Han}]/u.test(p) && fold(text).includes(phrase.trim())) return true;
+      const p = fold(phrase.trim());
+      if (!p) continue;
+      // scripts written without spaces (Chinese): the phrase as it stands; others: whole words
+      if (/\p{Script=Han}/u.test(p) ? folded.includes(p) : said.includes(` ${words(p, lng).join(' ')} `)) return true;
     }
   }
   return false;

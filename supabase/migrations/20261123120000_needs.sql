@@ -4,6 +4,10 @@
 -- and the quarterly check-in
 -- ============================================================================
 
+-- trigger functions live outside the API's schema: nobody can call them as RPCs
+create schema if not exists private;
+revoke all on schema private from public, anon, authenticated;
+
 -- ----------------------------------------------------------------------------
 -- Needs: who handles them, her words, where they stand
 -- ----------------------------------------------------------------------------
@@ -117,7 +121,7 @@ grant select, insert, update, delete on table public.need_messages, public.kb_en
 -- ----------------------------------------------------------------------------
 -- A new need goes to the family's current tutor
 -- ----------------------------------------------------------------------------
-create function public.needs_assign_tutor()
+create function private.needs_assign_tutor()
 returns trigger
 language plpgsql
 set search_path = ''
@@ -132,10 +136,10 @@ begin
   return new;
 end;
 $$;
-create trigger needs_assign_tutor before insert on public.needs for each row execute function public.needs_assign_tutor();
+create trigger needs_assign_tutor before insert on public.needs for each row execute function private.needs_assign_tutor();
 
 -- "a message from your tutor is waiting" is pointless once the window is open again: the message itself goes
-create function public.outbox_drop_stale_nudge()
+create function private.outbox_drop_stale_nudge()
 returns trigger
 language plpgsql
 set search_path = ''
@@ -147,11 +151,11 @@ begin
   return new;
 end;
 $$;
-create trigger outbox_drop_stale_nudge before update of status on public.outbox for each row execute function public.outbox_drop_stale_nudge();
+create trigger outbox_drop_stale_nudge before update of status on public.outbox for each row execute function private.outbox_drop_stale_nudge();
 
 -- when a family is erased, the copies of staff messages about it go too: every
 -- staff message about a family names it F-<ref>
-create function public.families_forget_staff_copies()
+create function private.families_forget_staff_copies()
 returns trigger
 language plpgsql
 set search_path = ''
@@ -164,7 +168,7 @@ begin
   return old;
 end;
 $$;
-create trigger families_forget_staff_copies after delete on public.families for each row execute function public.families_forget_staff_copies();
+create trigger families_forget_staff_copies after delete on public.families for each row execute function private.families_forget_staff_copies();
 
 -- ----------------------------------------------------------------------------
 -- contact_profile (v3): also her open needs and her check-in setting
@@ -808,9 +812,9 @@ $$;
 -- ----------------------------------------------------------------------------
 -- Grants
 -- ----------------------------------------------------------------------------
-revoke execute on function public.needs_assign_tutor() from public, anon, authenticated;
-revoke execute on function public.outbox_drop_stale_nudge() from public, anon, authenticated;
-revoke execute on function public.families_forget_staff_copies() from public, anon, authenticated;
+revoke execute on function private.needs_assign_tutor() from public, anon, authenticated;
+revoke execute on function private.outbox_drop_stale_nudge() from public, anon, authenticated;
+revoke execute on function private.families_forget_staff_copies() from public, anon, authenticated;
 revoke execute on function public.need_ref_next() from public, anon, authenticated;
 revoke execute on function public.need_access(uuid, uuid) from public, anon, authenticated;
 revoke execute on function public.need_hand_targets(uuid) from public, anon, authenticated;
@@ -828,9 +832,6 @@ revoke execute on function public.services_near(text, text, int) from public, an
 revoke execute on function public.services_upsert(jsonb, timestamptz) from public, anon, authenticated;
 revoke execute on function public.checkins_due(timestamptz, int, int) from public, anon, authenticated;
 revoke execute on function public.checkins_enqueue(jsonb, timestamptz, timestamptz) from public, anon, authenticated;
-grant execute on function public.needs_assign_tutor() to service_role;
-grant execute on function public.outbox_drop_stale_nudge() to service_role;
-grant execute on function public.families_forget_staff_copies() to service_role;
 grant execute on function public.need_ref_next() to service_role;
 grant execute on function public.need_access(uuid, uuid) to service_role;
 grant execute on function public.need_hand_targets(uuid) to service_role;

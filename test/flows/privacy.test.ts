@@ -25,7 +25,8 @@ describe('her data, her rights', () => {
 
   /** Every row of every table in public, as text, that mentions one of the needles. */
   async function rowsMentioning(...needles: string[]): Promise<string[]> {
-    const tables = await t.sql.query<{ name: string }>(`select tablename as name from pg_tables where schemaname = 'public'`);
+    // the knowledge base and the services directory are reference data: no row is about anyone
+    const tables = await t.sql.query<{ name: string }>(`select tablename as name from pg_tables where schemaname = 'public' and tablename not in ('kb_entries', 'kb_texts', 'services')`);
     const found: string[] = [];
     for (const { name } of tables) {
       for (const needle of needles) {

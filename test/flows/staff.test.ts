@@ -30,7 +30,7 @@ describe('staff: invitations, codes, roles and assignments', () => {
     const giulia = person(deps, { channel: 'whatsapp', id: '+393330000001', hint: 'it' });
     const welcome = await giulia.say('TUTR2345');
     expect(texts(welcome)).toEqual([it_('staff.welcome', { name: 'Giulia', role: it_('staff.roleTutor') }), it_('staff.menuTitle')]);
-    expect(choiceIds(welcome)).toEqual(['staff:code', 'staff:families']);
+    expect(choiceIds(welcome)).toEqual(['staff:code', 'staff:needs', 'staff:families']);
     const [staff] = await t.sql.query<{ role: string; full_name: string }>(`select s.role, s.full_name from public.staff s join public.contacts c on c.staff_id = s.id where c.provider_id = '+393330000001'`);
     expect(staff).toEqual({ role: 'tutor', full_name: 'Giulia Bianchi' });
 
