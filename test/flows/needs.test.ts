@@ -4,7 +4,7 @@ import { createLogger } from '../../bot/logger';
 import { libreTranslate } from '../../bot/needs/translate';
 import { runJob, type JobDeps } from '../../functions/jobs';
 import { escalations, needsDigest } from '../../functions/jobs/needs';
-import { coreDeps, i18n, makeStaff, person, texts } from '../support/chat';
+import { coreDeps, i18n, makeStaff, person, texts, type Person } from '../support/chat';
 import { pgliteDb, type TestDb } from '../support/door';
 import { fakeTranslate } from '../support/fake-translate';
 import { familyWithChild, tutorFor } from '../support/families';
@@ -12,6 +12,14 @@ import { familyWithChild, tutorFor } from '../support/families';
 const it_ = i18n.t('it');
 const ur = i18n.t('ur');
 const NOW = '2026-11-23T10:00:00+01:00';
+
+/** She asks for help in an area, skips the name question and describes it. */
+async function askForHelp(p: Person, area: string, words: string) {
+  await p.tap('menu:help');
+  await p.tap(`need:cat:${area}`);
+  await p.tap('need:noname');
+  return p.say(words);
+}
 
 interface OutRow { key: string; kind: string; text: string; choices: { id: string; label: string }[] | null }
 
@@ -102,10 +110,7 @@ describe('needs: from her words to her tutor and back', () => {
     const other = await makeStaff(t, 'tutor', 'Marta Neri', '2002');
     const [{ ref: martaRef }] = (await t.sql.query<{ ref: number }>(`select s.ref::int as ref from public.staff s join public.contacts c on c.staff_id = s.id where c.id = $1`, [other])) as [{ ref: number }];
     const mother = person(deps, { id: '1001' });
-    await mother.tap('menu:help');
-    await mother.tap('need:cat:housing');
-    await mother.tap('need:noname');
-    await mother.say('Il padrone di casa vuole aumentare l\'affitto, cosa posso fare?');
+    await askForHelp(mother, 'housing', 'Il padrone di casa vuole aumentare l\'affitto, cosa posso fare?');
     const [need] = await needRow();
     const tutor = person(deps, { id: '2001' });
     expect(texts(await tutor.say('/needs'))[0]).toContain(`🟡 N-${need!.ref} · ${it_('needs.category.housing')} · F-${fam.ref} ${it_('staff.noName')}`);
@@ -126,10 +131,7 @@ describe('needs: from her words to her tutor and back', () => {
     await tutorFor(t, fam.family_id, '2001');
     await makeStaff(t, 'tutor', 'Luca Verdi', '2003');
     const mother = person(deps, { id: '1001' });
-    await mother.tap('menu:help');
-    await mother.tap('need:cat:work');
-    await mother.tap('need:noname');
-    await mother.say('Cerco un lavoro part-time la mattina');
+    await askForHelp(mother, 'work', 'Cerco un lavoro part-time la mattina');
     const [need] = await needRow();
     const stranger = person(deps, { id: '2003' });
     for (const attempt of [`/need N-${need!.ref}`, `/take N-${need!.ref}`, `/reply N-${need!.ref} ciao`, `/resolve N-${need!.ref} solved`]) {
@@ -201,10 +203,7 @@ describe('needs: from her words to her tutor and back', () => {
     const fam = await familyWithChild(t, { providerId: '1001', birth: '2026-01-10' });
     const tutorContact = await tutorFor(t, fam.family_id, '2001');
     const mother = person(deps, { id: '1001' });
-    await mother.tap('menu:help');
-    await mother.tap('need:cat:health');
-    await mother.tap('need:noname');
-    await mother.say('Il bambino ha la tosse da una settimana, a chi chiedo?');
+    await askForHelp(mother, 'health', 'Il bambino ha la tosse da una settimana, a chi chiedo?');
     const [need] = await needRow();
     const at = (hours: number) => new Date(new Date(NOW).getTime() + hours * 3_600_000);
     await runJob(escalations, jobDeps(), at(47));
@@ -228,10 +227,7 @@ describe('needs: from her words to her tutor and back', () => {
         const fam = await familyWithChild(t, { providerId: '1001', language: 'ur', birth: '2026-01-10', name: 'Ayesha' });
         const tutorContact = await tutorFor(t, fam.family_id, '2001');
         const mother = person(d, { id: '1001' });
-        await mother.tap('menu:help');
-        await mother.tap('need:cat:health');
-        await mother.tap('need:noname');
-        await mother.say('بچے کو بخار ہے');
+        await askForHelp(mother, 'health', 'بچے کو بخار ہے');
         const [alert] = await outboxOf(tutorContact);
         expect(alert!.text).toContain('Le sue parole (urdu): «بچے کو بخار ہے»');
         expect(alert!.text).toContain(it_('staff.needTranslation', { words: '[it] بچے کو بخار ہے' }));
@@ -252,10 +248,7 @@ describe('needs: from her words to her tutor and back', () => {
       const fam = await familyWithChild(t, { providerId: '1001', language: 'ur', birth: '2026-01-10' });
       const tutorContact = await tutorFor(t, fam.family_id, '2001');
       const mother = person(deps, { id: '1001' });
-      await mother.tap('menu:help');
-      await mother.tap('need:cat:health');
-      await mother.tap('need:noname');
-      await mother.say('بچے کو بخار ہے');
+      await askForHelp(mother, 'health', 'بچے کو بخار ہے');
       const [alert] = await outboxOf(tutorContact);
       expect(alert!.text).toContain('Le sue parole (urdu): «بچے کو بخار ہے»');
       expect(alert!.text).not.toContain(it_('staff.needTranslation', { words: '' }).slice(0, 10));
@@ -269,10 +262,7 @@ describe('needs: from her words to her tutor and back', () => {
         const fam = await familyWithChild(t, { providerId: '1001', language: 'ur', birth: '2026-01-10' });
         const tutorContact = await tutorFor(t, fam.family_id, '2001');
         const mother = person(d, { id: '1001' });
-        await mother.tap('menu:help');
-        await mother.tap('need:cat:health');
-        await mother.tap('need:noname');
-        const replies = texts(await mother.say('بچے کو بخار ہے'));
+        const replies = texts(await askForHelp(mother, 'health', 'بچے کو بخار ہے'));
         expect(replies[0]).toContain('N-');
         const [alert] = await outboxOf(tutorContact);
         expect(alert!.text).toContain('«بچے کو بخار ہے»');
