@@ -89,7 +89,7 @@ export interface NeedSpec {
 }
 
 /** Opens a need: stored with her words, and an alert with actions to her tutor (or the coordinators while she has none). */
-export async function openNeed(ctx: FlowContext, spec: NeedSpec): Promise<{ effects: Effect[]; ref: number }> {
+export async function openNeed(ctx: FlowContext, spec: NeedSpec): Promise<{ effects: Effect[]; ref: number; id: string }> {
   const family = ctx.contact.family!;
   const ref = Number(await call<number | string>(ctx.deps.db, 'need_ref_next', {}));
   const id = randomUUID();
@@ -113,7 +113,7 @@ export async function openNeed(ctx: FlowContext, spec: NeedSpec): Promise<{ effe
     const t = ctx.deps.i18n.t(r.language);
     return { op: 'enqueue', contact_id: r.contact_id, key: `need:${id}:alert:${r.contact_id}`, kind: 'staff_notice', payload: needAlertMessage(t, r.language, { ...alert, context: spec.context?.(t) }, ctx.today) };
   });
-  return { effects: [open, ...notices], ref };
+  return { effects: [open, ...notices], ref, id };
 }
 
 /** What she writes while her tutor is handling a need: added to its thread and passed to her tutor. */
@@ -170,7 +170,7 @@ async function danger(ctx: FlowContext, body: string | undefined, source: 'dange
   const opened = await openNeed(ctx, { kind: 'need', category: 'protection', urgency: 'urgent', source, body });
   const next = body
     ? { ...mainMenu(ctx), replies: [numbers, { text: t('needs.urgentSent') }, ...mainMenu(ctx).replies] }
-    : { replies: [numbers, { text: t('needs.urgentDescribe') }], conversation: { step: 'need.describe', needId: opened.effects[0] && (opened.effects[0] as NeedOpen).id, needRef: opened.ref } };
+    : { replies: [numbers, { text: t('needs.urgentDescribe') }], conversation: { step: 'need.describe', needId: opened.id } };
   return { ...next, effects: opened.effects };
 }
 
@@ -210,7 +210,7 @@ function looksLikeQuestion(ctx: FlowContext, text: string): boolean {
  */
 export async function needsStep(ctx: FlowContext): Promise<Turn | undefined> {
   const { t, contact } = ctx;
-  const state = contact.conversation as { step?: string; category?: NeedCategory; needId?: string; needRef?: number; answerId?: string; slug?: string; question?: string };
+  const state = contact.conversation as { step?: string; category?: NeedCategory; needId?: string; answerId?: string; slug?: string; question?: string };
   const family = contact.family;
   if (!family) return undefined;
 

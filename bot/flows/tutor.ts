@@ -83,7 +83,7 @@ export async function staffNeedsTurn(ctx: FlowContext, staff: StaffProfile): Pro
   let ref: number | undefined;
   let rest: string[] = [];
   if (tap) {
-    [, verb, , ] = tap;
+    verb = tap[1];
     ref = Number(tap[2]);
     rest = tap[3] ? [tap[3]] : [];
   } else if (state.step === 'staff.reply' && ctx.text && !ctx.text.startsWith('/') && !ctx.choice && !isKeyword(t, 'menu', ctx.text)) {
