@@ -174,19 +174,16 @@ export function ask(text: string, choices: Choice[], state: ConversationState): 
 
 /**
  * Messages about a family for the staff who should hear: her tutor, or the coordinators while she has none;
- * each in the reader's language. `render` is told which of the two it writes to.
+ * each in the reader's language. `render` is told which of the two it writes to, and may add choices.
  */
-export async function staffNotices(ctx: FlowContext, familyId: string, key: string, render: (t: TFunction, lng: Language, toTutor: boolean) => string): Promise<Effect[]> {
+export async function staffNotices(ctx: FlowContext, familyId: string, key: string, render: (t: TFunction, lng: Language, toTutor: boolean) => string | Reply): Promise<Effect[]> {
   type Recipient = { contact_id: string; language: Language };
   const recipients = await call<{ tutor: Recipient[]; coordinators: Recipient[] }>(ctx.deps.db, 'notice_recipients', { p_family_id: familyId });
   const toTutor = recipients.tutor.length > 0;
-  return (toTutor ? recipients.tutor : recipients.coordinators).map((r) => ({
-    op: 'enqueue',
-    contact_id: r.contact_id,
-    key: `${key}:${r.contact_id}`,
-    kind: 'staff_notice',
-    payload: { text: render(ctx.deps.i18n.t(r.language), r.language, toTutor) },
-  }));
+  return (toTutor ? recipients.tutor : recipients.coordinators).map((r) => {
+    const message = render(ctx.deps.i18n.t(r.language), r.language, toTutor);
+    return { op: 'enqueue', contact_id: r.contact_id, key: `${key}:${r.contact_id}`, kind: 'staff_notice', payload: typeof message === 'string' ? { text: message } : message };
+  });
 }
 
 /** Throws on an RPC error: the message stays unhandled and the provider redelivers it. */

@@ -3,7 +3,7 @@ import type { TFunction } from 'i18next';
 import type { Choice, Reply } from '../core/types';
 import type { Language } from '../i18n';
 import { words } from '../needs/knowledge';
-import { ask, call, type Effect, type FlowContext, type MediaRef, type NeedCategory, type NeedOpen, type OpenNeed, type Turn } from './context';
+import { ask, call, staffNotices, type Effect, type FlowContext, type MediaRef, type NeedCategory, type NeedOpen, type OpenNeed, type Turn } from './context';
 import { firstName, languageName, needRef } from './format';
 import { herWords, needActions, needAlertMessage, type NeedAlert } from './need-alerts';
 import { mainMenu } from './menu';
@@ -103,16 +103,11 @@ export async function openNeed(ctx: FlowContext, spec: NeedSpec): Promise<{ effe
     ...(spec.media?.length ? { media: spec.media } : {}),
     ...(spec.details ? { details: spec.details } : {}),
   };
-  type Recipient = { contact_id: string; language: Language };
-  const recipients = await call<{ tutor: Recipient[]; coordinators: Recipient[] }>(ctx.deps.db, 'notice_recipients', { p_family_id: family.id });
   const alert: Omit<NeedAlert, 'context'> = {
     ref, kind: spec.kind, category: spec.category, urgency: spec.urgency, familyRef: family.ref, callerName: family.caller_name,
     district: family.district_name, children: family.children, language: ctx.contact.language, body: spec.body, translation: translated.translation, media: spec.media,
   };
-  const notices: Effect[] = (recipients.tutor.length ? recipients.tutor : recipients.coordinators).map((r) => {
-    const t = ctx.deps.i18n.t(r.language);
-    return { op: 'enqueue', contact_id: r.contact_id, key: `need:${id}:alert:${r.contact_id}`, kind: 'staff_notice', payload: needAlertMessage(t, r.language, { ...alert, context: spec.context?.(t) }, ctx.today) };
-  });
+  const notices = await staffNotices(ctx, family.id, `need:${id}:alert`, (t, lng) => needAlertMessage(t, lng, { ...alert, context: spec.context?.(t) }, ctx.today));
   return { effects: [open, ...notices], ref, id };
 }
 

@@ -695,27 +695,20 @@ set search_path = ''
 as $$
 declare
   v_row jsonb;
+  v_inserted boolean;
   v_created int := 0;
   v_updated int := 0;
-  v_inserted boolean;
 begin
   for v_row in select * from jsonb_array_elements(p_rows) loop
-    update public.services
-       set category = v_row ->> 'category', address = v_row ->> 'address', hours = v_row ->> 'hours', phone = v_row ->> 'phone',
-           languages = coalesce((select array_agg(x) from jsonb_array_elements_text(v_row -> 'languages') x), '{it}'),
-           unverified = coalesce((v_row ->> 'unverified')::boolean, false), source = v_row ->> 'source',
-           active = coalesce((v_row ->> 'active')::boolean, true), updated_at = p_now
-     where name = v_row ->> 'name' and coalesce(district_code, '') = coalesce(v_row ->> 'district_code', '');
-    v_inserted := not found;
-    if v_inserted then
-      insert into public.services (name, category, district_code, address, hours, phone, languages, unverified, source, active, updated_at)
-      values (v_row ->> 'name', v_row ->> 'category', v_row ->> 'district_code', v_row ->> 'address', v_row ->> 'hours', v_row ->> 'phone',
-              coalesce((select array_agg(x) from jsonb_array_elements_text(v_row -> 'languages') x), '{it}'),
-              coalesce((v_row ->> 'unverified')::boolean, false), v_row ->> 'source', coalesce((v_row ->> 'active')::boolean, true), p_now);
-      v_created := v_created + 1;
-    else
-      v_updated := v_updated + 1;
-    end if;
+    insert into public.services (name, category, district_code, address, hours, phone, languages, unverified, source, active, updated_at)
+    values (v_row ->> 'name', v_row ->> 'category', v_row ->> 'district_code', v_row ->> 'address', v_row ->> 'hours', v_row ->> 'phone',
+            coalesce((select array_agg(x) from jsonb_array_elements_text(v_row -> 'languages') x), '{it}'),
+            coalesce((v_row ->> 'unverified')::boolean, false), v_row ->> 'source', coalesce((v_row ->> 'active')::boolean, true), p_now)
+    on conflict (name, coalesce(district_code, '')) do update
+       set category = excluded.category, address = excluded.address, hours = excluded.hours, phone = excluded.phone,
+           languages = excluded.languages, unverified = excluded.unverified, source = excluded.source, active = excluded.active, updated_at = p_now
+    returning (xmax = 0) into v_inserted;
+    if v_inserted then v_created := v_created + 1; else v_updated := v_updated + 1; end if;
   end loop;
   return jsonb_build_object('created', v_created, 'updated', v_updated);
 end;
