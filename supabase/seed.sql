@@ -63,3 +63,37 @@ insert into public.services (name, category, district_code, address, hours, phon
   ('Comune di Milano – informazioni nido e servizi', 'education', null, null, null, '02 02 02', '{it}', false, 'italy.md: nido helpline (checked 2026-11-23)'),
   ('INPS – contact center (bonus nido, Assegno Unico)', 'documents', null, null, null, '803 164', '{it}', true, 'INPS contact centre, free from a landline (unverified)')
 on conflict (name, coalesce(district_code, '')) do nothing;
+
+-- ----------------------------------------------------------------------------
+-- Calls and measures (italy.md, "Asilo nido in Milan" and "Public housing in
+-- Lombardy"). The 2027/28 nido window is estimated from the 2026/27 one (4–25
+-- February 2026) and marked unverified until the Comune publishes it. SAP
+-- calls ("avvisi") open per district several times a year: coordinators add
+-- each with `npm run import -- calls file.csv`.
+-- ----------------------------------------------------------------------------
+insert into public.calls (code, kind, title_it, opens_on, closes_on, districts, child_min_months, child_max_months, age_on, isee_max, residence, permit, documents, apply_how, apply_url, source, checked_on, unverified) values
+  ('nido-2027', 'nido', 'Iscrizioni nidi d''infanzia 2027/28', '2027-02-03', '2027-02-24', '{}', 3, 36, '2027-09-01', null, 'milan', null,
+   '{spid,codice_fiscale,id_document,isee_minors,vaccinations}', '{online_spid}', 'https://www.comune.milano.it',
+   'italy.md: Asilo nido in Milan (2026/27 window 4–25 Feb 2026; 2027/28 dates estimated)', '2026-11-23', true),
+  ('primavera-2027', 'primavera', 'Sezioni primavera 2027/28', '2027-02-03', '2027-02-24', '{}', 24, 36, '2027-09-01', null, 'milan', null,
+   '{spid,codice_fiscale,id_document,isee_minors,vaccinations}', '{online_spid}', 'https://www.comune.milano.it',
+   'italy.md: Asilo nido in Milan (sezioni primavera 24–36 months; dates estimated)', '2026-11-23', true),
+  ('bonus-nido', 'bonus_nido', 'Bonus asilo nido INPS', null, null, '{}', 0, 36, null, null, null, null,
+   '{spid,codice_fiscale,isee_minors,receipts}', '{inps,caf}', 'https://www.inps.it',
+   'italy.md: INPS Bonus asilo nido (children under 36 months; amount by ISEE minorenni)', '2026-11-23', false),
+  ('nidi-gratis', 'nidi_gratis', 'Nidi Gratis Regione Lombardia', null, null, '{}', 0, 36, null, 25000, 'lombardy', null,
+   '{spid,isee_minors,receipts}', '{online_spid,caf}', 'https://www.bandi.regione.lombardia.it',
+   'italy.md: Nidi Gratis 2025/26 (ISEE ≤ 20,000 fully, 20,000–25,000 up to €100/month; autumn window and Milan''s participation unverified)', '2026-11-23', true),
+  ('sat-milano', 'sat', 'Servizi abitativi transitori (SAT) – Milano', null, null, '{}', null, null, null, 16000, 'milan', 'sap',
+   '{id_document,permit,isee,eviction_notice,lease}', '{sicet,desk}', null,
+   'italy.md: SAT (SAP requirements; eviction, foreclosure or disaster; up to 12 months, renewable once)', '2026-11-23', false),
+  ('affitto-unica', 'rent_support', 'Misura Unica affitto', null, null, '{}', null, null, null, 26000, 'lombardy', null,
+   '{isee,lease,id_document,permit}', '{caf,sicet}', null,
+   'italy.md: Misura Unica affitto (ISEE ≤ 26,000, registered lease, up to €3,600 to the landlord; current edition unverified)', '2026-11-23', true),
+  ('morosita', 'arrears', 'Fondo morosità incolpevole', null, null, '{}', null, null, null, 26000, 'lombardy', null,
+   '{isee,lease,eviction_notice,id_document,work_proof}', '{sicet,desk}', null,
+   'italy.md: morosità incolpevole fund (ISEE ≤ 26,000; current edition unverified)', '2026-11-23', true),
+  ('doti', 'dote', 'Doti per le famiglie del programma', null, null, '{}', null, null, null, null, null, null,
+   '{isee,id_document}', '{tutor}', null,
+   'italy.md: the programme''s interventions (housing: use of "doti"); amounts and rules from the tutor', '2026-11-23', true)
+on conflict (code) do nothing;
