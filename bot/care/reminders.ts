@@ -35,10 +35,10 @@ export interface Candidate {
 export interface QueuedMessage {
   contact_id: string;
   key: string;
-  kind: 'reminder' | 'staff_notice';
+  kind: 'reminder' | 'staff_notice' | 'call_notice';
   payload: Reply & Record<string, unknown>;
   not_before: string;
-  question?: { step: 'care'; offered: Choice[] };
+  question?: { step: 'care' | 'menu'; offered: Choice[] };
 }
 
 export type Stage = 'before' | 'due' | 'followup' | 'again' | 'appointment' | 'catchup' | 'pregnancyPrepare' | 'pregnancyBorn' | 'overdue';

@@ -117,7 +117,15 @@ export type Effect =
   | { op: 'need_take'; need_id: string }
   | { op: 'need_reply'; need_id: string; message_id: string; language: string; body: string; translation?: string; translation_language?: string }
   | { op: 'need_resolve'; need_id: string; outcome: NeedOutcome }
-  | { op: 'need_hand'; need_id: string; tutor_id: string };
+  | { op: 'need_hand'; need_id: string; tutor_id: string }
+  | { op: 'call_follow'; call_id: string; on: boolean }
+  | { op: 'call_docs'; call_id: string; docs: string[] }
+  | { op: 'call_answers'; call_id: string; answers: Record<string, string> }
+  | { op: 'call_applied'; call_id: string }
+  | { op: 'call_help'; call_id: string; need_id: string }
+  | { op: 'call_staff_applied'; need_id: string }
+  | { op: 'call_outcome'; need_id: string; outcome: 'admitted' | 'ranked' | 'refused'; ranking?: number }
+  | { op: 'call_close'; code: string };
 
 export type NeedCategory = 'health' | 'education' | 'protection' | 'parenting' | 'housing' | 'work' | 'documents' | 'other';
 export type NeedOutcome = 'solved' | 'referred' | 'not_reachable' | 'not_needed';

@@ -9,6 +9,7 @@ import { profileStep } from './profile';
 import { staffMenu, staffTurn } from './staff';
 import { freeText, needsStep, showOriginal } from './needs';
 import { checkinStep } from './checkin';
+import { callsStep } from './calls';
 import { firstName } from './format';
 
 /** The same context, now speaking another language (after she picks one). */
@@ -109,7 +110,7 @@ export async function decide(ctx: FlowContext): Promise<Turn> {
   if (contact.firstMessage && !ctx.choice) return withLead(hello, mainMenu(ctx));
   if (isKeyword(t, 'menu', ctx.text) || isKeyword(t, 'start', ctx.text)) return mainMenu(ctx);
   if (isKeyword(t, 'original', ctx.text)) return showOriginal(ctx);
-  const step = (await needsStep(ctx)) ?? (await checkinStep(ctx)) ?? (await careStep(ctx)) ?? (await profileStep(ctx)) ?? (await privacyStep(ctx)) ?? menuItem(ctx);
+  const step = (await needsStep(ctx)) ?? (await callsStep(ctx)) ?? (await checkinStep(ctx)) ?? (await careStep(ctx)) ?? (await profileStep(ctx)) ?? (await privacyStep(ctx)) ?? menuItem(ctx);
   if (step) return withLead(hello, step);
   // words no step expected: to her tutor's open thread, or a question for the knowledge base
   const words = await freeText(ctx);

@@ -13,18 +13,13 @@ export function mainMenu(ctx: FlowContext, lead?: string): Turn {
   return turn;
 }
 
-/** A main-menu item. Capabilities that have not landed yet say so, and what she can do meanwhile. */
+/** A main-menu item (nido and housing: see calls.ts; help and ask: see needs.ts). */
 export function menuItem(ctx: FlowContext): Turn | undefined {
   switch (ctx.choice) {
     case 'menu': return mainMenu(ctx);
     case 'menu:children': return showChildren(ctx);
     case 'menu:language': return askLanguage(ctx, { then: 'menu' });
     case 'menu:privacy': return privacyMenu(ctx);
-    case 'menu:nido':
-    case 'menu:housing': {
-      const menu = mainMenu(ctx);
-      return { ...menu, replies: [{ text: ctx.t('menu.comingSoon') }, ...menu.replies] };
-    }
     default: return undefined;
   }
 }

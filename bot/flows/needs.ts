@@ -7,6 +7,7 @@ import { ask, call, staffNotices, type Effect, type FlowContext, type MediaRef, 
 import { firstName, languageName, needRef } from './format';
 import { herWords, needActions, needAlertMessage, type NeedAlert } from './need-alerts';
 import { mainMenu } from './menu';
+import { evictionHelp } from './calls';
 
 /** The programme's areas, as rights (italy.md, "The programme the bot serves"), and "something else". */
 export const CATEGORIES: NeedCategory[] = ['health', 'education', 'protection', 'parenting', 'housing', 'work', 'documents', 'other'];
@@ -30,13 +31,13 @@ interface Service {
 /** Case, Latin accents and apostrophe variants folded, so "perdhunim" finds "përdhunim" and ’ finds '. */
 const fold = (s: string) => s.normalize('NFKC').toLocaleLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '').normalize('NFC').replace(/[’ʼ`´]/g, "'");
 
-/** True when her message contains a danger phrase of her language (or Italian or English): the lists are in locales, keywords.danger. */
-export function hasDangerWords(ctx: FlowContext, text: string): boolean {
+/** True when her message contains a phrase of the list in her language (or Italian or English): the lists are in locales, keywords.<list>. */
+export function hasPhrase(ctx: FlowContext, text: string, list: 'danger' | 'eviction'): boolean {
   if (!text) return false;
   const folded = fold(text);
   const said = ` ${words(folded, ctx.contact.language).join(' ')} `;
   for (const lng of new Set([ctx.contact.language, 'it', 'en'] as Language[])) {
-    for (const phrase of ctx.deps.i18n.t(lng)('keywords.danger').split('|')) {
+    for (const phrase of ctx.deps.i18n.t(lng)(`keywords.${list}`).split('|')) {
       const p = fold(phrase.trim());
       if (!p) continue;
       // scripts written without spaces (Chinese): the phrase as it stands; others: whole words
@@ -45,6 +46,9 @@ export function hasDangerWords(ctx: FlowContext, text: string): boolean {
   }
   return false;
 }
+
+/** Danger words: violence, a child in danger, wanting to hurt herself. */
+export const hasDangerWords = (ctx: FlowContext, text: string) => hasPhrase(ctx, text, 'danger');
 
 /** 112, 1522 (and whether it speaks her language) and 114, in her language. */
 export function emergencyText(t: TFunction, lng: Language): string {
@@ -85,7 +89,9 @@ export interface NeedSpec {
   childId?: string;
   details?: Record<string, unknown>;
   /** a line for staff about where it came from */
-  context?: (t: TFunction) => string;
+  context?: (t: TFunction, lng: Language) => string;
+  /** buttons for staff beyond take, reply, resolve, hand */
+  actions?: (t: TFunction, ref: number) => Choice[];
 }
 
 /** Opens a need: stored with her words, and an alert with actions to her tutor (or the coordinators while she has none). */
@@ -107,7 +113,10 @@ export async function openNeed(ctx: FlowContext, spec: NeedSpec): Promise<{ effe
     ref, kind: spec.kind, category: spec.category, urgency: spec.urgency, familyRef: family.ref, callerName: family.caller_name,
     district: family.district_name, children: family.children, language: ctx.contact.language, body: spec.body, translation: translated.translation, media: spec.media,
   };
-  const notices = await staffNotices(ctx, family.id, `need:${id}:alert`, (t, lng) => needAlertMessage(t, lng, { ...alert, context: spec.context?.(t) }, ctx.today));
+  const notices = await staffNotices(ctx, family.id, `need:${id}:alert`, (t, lng) => {
+    const message = needAlertMessage(t, lng, { ...alert, context: spec.context?.(t, lng) }, ctx.today);
+    return { ...message, choices: [...(message.choices ?? []), ...(spec.actions?.(t, ref) ?? [])] };
+  });
   return { effects: [open, ...notices], ref, id };
 }
 
@@ -169,6 +178,24 @@ async function danger(ctx: FlowContext, body: string | undefined, source: 'dange
   return { ...next, effects: opened.effects };
 }
 
+/** "I am being evicted" (words or the housing menu): an urgent housing need, and where to get help now. */
+async function eviction(ctx: FlowContext, body: string | undefined, source: 'text' | 'menu'): Promise<Turn> {
+  const { t } = ctx;
+  const help = { text: await evictionHelp(ctx) };
+  const urgent = ctx.contact.family?.needs?.find((n) => n.urgency === 'urgent' && n.category === 'housing');
+  if (urgent) {
+    const relayed = body ? await relay(ctx, urgent, body, []) : { effects: [] as Effect[] };
+    return { replies: [{ text: t('needs.urgentAgain') }, help], conversation: {}, effects: relayed.effects };
+  }
+  const opened = await openNeed(ctx, { kind: 'need', category: 'housing', urgency: 'urgent', source, body, details: { eviction: true } });
+  const tutor = ctx.contact.family?.tutor;
+  const sent = { text: t(tutor ? 'calls.evictionSent' : 'calls.evictionSentNoTutor', { tutor: tutor ? firstName(tutor.name) : '', need: needRef(opened.ref) }) };
+  const next = body
+    ? { ...mainMenu(ctx), replies: [sent, help, ...mainMenu(ctx).replies] }
+    : { replies: [sent, help, { text: t('needs.urgentDescribe') }], conversation: { step: 'need.describe', needId: opened.id } };
+  return { ...next, effects: opened.effects };
+}
+
 /** Her message's media, as kept references. */
 const mediaOf = (ctx: FlowContext): MediaRef[] => (ctx.inbound.media ?? []).map((m) => ({ kind: m.kind, ref: m.ref }));
 
@@ -210,6 +237,8 @@ export async function needsStep(ctx: FlowContext): Promise<Turn | undefined> {
   if (!family) return undefined;
 
   if (ctx.text && !ctx.choice && hasDangerWords(ctx, ctx.text)) return danger(ctx, ctx.text, 'danger');
+  if (ctx.text && !ctx.choice && hasPhrase(ctx, ctx.text, 'eviction')) return eviction(ctx, ctx.text, 'text');
+  if (ctx.choice === 'call:evicted') return eviction(ctx, undefined, 'menu');
 
   if (ctx.choice === 'menu:help') return helpMenu(ctx);
   if (ctx.choice === 'menu:ask') return { replies: [{ text: t('kb.askPrompt') }], conversation: { step: 'ask' } };

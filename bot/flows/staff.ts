@@ -6,6 +6,7 @@ import { codeExpiry, codeLinks, newCode } from './codes';
 import { childrenSummary, familyRef, firstName, formatDate, languageName, staffRef } from './format';
 import { itemLabel } from '../care/reminders';
 import { staffNeedsTurn } from './tutor';
+import { staffCallsTurn } from './calls';
 
 interface FamilyCard {
   id: string;
@@ -76,7 +77,7 @@ export async function staffTurn(ctx: FlowContext, staff: StaffProfile): Promise<
   const usage = (example: string) => menu(t('staff.usage', { example }));
   const p = { p_contact_id: ctx.contact.id, p_now: ctx.now.toISOString() };
 
-  const needs = await staffNeedsTurn(ctx, staff);
+  const needs = (await staffNeedsTurn(ctx, staff)) ?? (await staffCallsTurn(ctx, staff));
   if (needs) return needs;
   if (!command || command === 'menu') return menu();
   if (COORDINATOR_ONLY.has(command) && staff.role !== 'coordinator') return menu(t('staff.notAllowed'));
@@ -88,7 +89,7 @@ export async function staffTurn(ctx: FlowContext, staff: StaffProfile): Promise<
   };
 
   switch (command) {
-    case 'help': return menu(t('staff.help'));
+    case 'help': return menu([t('staff.help'), t('calls.staffCommands')].join('\n'));
 
     case 'code': {
       let tutorId: string | undefined;

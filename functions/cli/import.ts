@@ -1,17 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { systemClock } from '../../bot/clock';
 import { parseCalendarCsv } from '../../bot/import/calendar';
+import { parseCallsCsv } from '../../bot/import/calls';
 import { parseFamiliesCsv, type ImportReference, type RowError } from '../../bot/import/families';
 import { parseKnowledgeCsv, parseServicesCsv } from '../../bot/import/knowledge';
 import { romeDay } from '../../bot/time';
 import { runCommand, UsageError } from './common';
 
 /**
- * `npm run import -- families|calendar|knowledge|services <file.csv> [--skip-bad] [--dry-run]`: loads the caseload
- * the programme already follows, or the coordinators' edits to the care calendar, the knowledge base or the
- * services directory. Every row is checked first; with any bad row nothing is imported, unless --skip-bad.
+ * `npm run import -- families|calendar|knowledge|services|calls <file.csv> [--skip-bad] [--dry-run]`: loads the caseload
+ * the programme already follows, or the coordinators' edits to the care calendar, the knowledge base, the
+ * services directory or the nido and housing calls. Every row is checked first; with any bad row nothing is imported, unless --skip-bad.
  */
-const KINDS = ['families', 'calendar', 'knowledge', 'services'];
+const KINDS = ['families', 'calendar', 'knowledge', 'services', 'calls'];
 const USAGE = `usage: npm run import -- ${KINDS.join('|')} <file.csv> [--skip-bad] [--dry-run]`;
 
 await runCommand(async ({ door }) => {
@@ -45,10 +46,11 @@ await runCommand(async ({ door }) => {
   };
   if (kind === 'calendar') return upsert(parseCalendarCsv(text), 'care_items_upsert', 'p_items');
   if (kind === 'knowledge') return upsert(parseKnowledgeCsv(text), 'kb_upsert', 'p_rows');
-  if (kind === 'services') {
+  if (kind === 'services' || kind === 'calls') {
     const districts = await door.supabase.rpc('districts_list');
     if (districts.error) throw new Error(`districts_list failed: ${districts.error.message}`);
-    return upsert(parseServicesCsv(text, (districts.data as { code: string }[]).map((d) => d.code)), 'services_upsert', 'p_rows');
+    const codes = (districts.data as { code: string }[]).map((d) => d.code);
+    return kind === 'services' ? upsert(parseServicesCsv(text, codes), 'services_upsert', 'p_rows') : upsert(parseCallsCsv(text, codes), 'calls_upsert', 'p_rows');
   }
   const ref = await door.supabase.rpc('import_reference');
   if (ref.error) throw new Error(`import_reference failed: ${ref.error.message}`);

@@ -212,7 +212,7 @@ begin
     -- only documents the call asks for
     update public.call_follows
        set docs = array(select d from jsonb_array_elements_text(p_effect -> 'docs') d
-                         where d = any ((select documents from public.calls where id = v_call)) order by d),
+                         where d = any (coalesce((select documents from public.calls where id = v_call), '{}'::text[])) order by d),
            updated_at = p_now
      where family_id = p_family_id and call_id = v_call;
 
