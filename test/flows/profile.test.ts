@@ -129,10 +129,13 @@ describe('children in the family profile', () => {
     expect(await children()).toEqual([{ name: 'Adam', birth: '2026-11-20', due: null }]);
   });
 
-  it('says honestly which menu items are not ready yet, and keeps the emergency numbers in sight under "I need help"', async () => {
+  it('the nido menu lists the calls for her child\'s age, and "I need help" keeps the emergency numbers in sight', async () => {
     const p = await registered(deps, 'c2', 'en');
     const en = i18n.t('en');
-    expect(texts(await p.tap('menu:nido'))).toEqual([en('menu.comingSoon'), en('menu.title')]);
+    // Sara, born February 2025, will be 31 months old in September 2027: nido or sezione primavera
+    const nido = await p.tap('menu:nido');
+    expect(texts(nido)[0]).toContain(en('calls.nidoHead'));
+    expect(choiceIds(nido)).toEqual(expect.arrayContaining(['call:show:nido-2027', 'call:show:primavera-2027', 'call:show:bonus-nido']));
     const help = await p.tap('menu:help');
     expect(help[0]!.text).toBe(`${en('needs.chooseArea')}\n\n${en('needs.emergencyShort')}`);
     for (const n of ['112', '1522', '114']) expect(help[0]!.text).toContain(n);

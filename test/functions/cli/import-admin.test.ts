@@ -94,6 +94,23 @@ describe('npm run admin and npm run import on the embedded database', () => {
     }
   }, 90_000);
 
+  it('imports calls from a file, refusing one with a bad row with its line and reason', async () => {
+    const header = 'code,kind,title_it,opens_on,closes_on,districts,documents,apply_how,source,checked_on';
+    const bad = join(dataDir, 'calls-bad.csv');
+    await writeFile(bad, [header, 'sap-m8,sap,Avviso SAP Municipio 8,2027-02-01,2027-03-05,milano-8,isee,online_spid,Regione,2027-01-20', 'sap-m9,sap,Avviso SAP Municipio 9,2027-03-05,2027-02-01,milano-9,isee,online_spid,Regione,2027-01-20'].join('\n'));
+    const refused = await run('functions/cli/import.ts', ['calls', bad]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`${bad}:3: opens_on 2027-03-05 is after closes_on 2027-02-01`);
+    expect(await query<{ n: number }>(`select count(*)::int as n from public.calls where code like 'sap-%'`)).toEqual([{ n: 0 }]);
+
+    const good = join(dataDir, 'calls.csv');
+    await writeFile(good, [header, 'sap-m8,sap,Avviso SAP Municipio 8,2027-02-01,2027-03-05,milano-8,isee,online_spid,Regione,2027-01-20'].join('\n'));
+    const out = await run('functions/cli/import.ts', ['calls', good]);
+    expect(out.code, out.stderr).toBe(0);
+    expect(JSON.parse(out.stdout)).toMatchObject({ imported: true, result: { added: 1, updated: 0 } });
+    expect(await query<{ districts: string[] }>(`select districts from public.calls where code = 'sap-m8'`)).toEqual([{ districts: ['milano-8'] }]);
+  }, 60_000);
+
   it('runs the reminders job once from the shell and prints what it queued', async () => {
     const out = await run('functions/cli/job.ts', ['reminders', '--now', new Date().toISOString()]);
     expect(out.code, out.stderr).toBe(0);
