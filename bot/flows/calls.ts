@@ -4,14 +4,13 @@ import type { Choice, Reply } from '../core/types';
 import type { Language } from '../i18n';
 import { itemLabel } from '../care/reminders';
 import { ask, call, type ChildRow, type Effect, type FlowContext, type StaffProfile, type Turn } from './context';
-import { firstName, formatDate, needRef } from './format';
+import { euros, firstName, formatDate, needRef } from './format';
 import { mainMenu } from './menu';
 import { openNeed } from './needs';
 import { staffMenu } from './staff';
 import { EVICTION_KINDS, eligibility, questionsFor, type Answer, type CallArea, type CallRow } from '../calls/catalog';
 
 export const kindName = (t: TFunction, kind: string) => t(`calls.kind.${kind}.name`);
-const euros = (lng: Language, amount: number | string) => new Intl.NumberFormat(lng, { style: 'currency', currency: 'EUR', maximumFractionDigits: 0 }).format(Number(amount));
 
 const shortLabel = (t: TFunction, lng: Language, c: CallRow, q: string) => t(`calls.short.${q}`, { amount: c.isee_max != null ? euros(lng, c.isee_max) : '' });
 

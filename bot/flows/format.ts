@@ -75,3 +75,6 @@ export const languageName = (reader: string, lng: string) => new Intl.DisplayNam
 
 /** N-12: how staff name a need */
 export const needRef = (ref: number) => `N-${ref}`;
+
+/** An amount in euros as her language writes it: "€25,000", "25.000 €". */
+export const euros = (lng: string, amount: number | string) => new Intl.NumberFormat(lng, { style: 'currency', currency: 'EUR', maximumFractionDigits: 0 }).format(Number(amount));

@@ -1,10 +1,13 @@
 import { ask, call, type FlowContext, type Turn } from './context';
-import { chunkText, childLine, firstName, formatDate } from './format';
+import { chunkText, childLine, euros, firstName, formatDate } from './format';
 import { mainMenu } from './menu';
 
 interface Export {
   contact: { channel: string; id: string; language: string; consent: string; consent_at: string | null };
-  family: null | { ref: string; district: string | null; tutor: string | null; children: { name: string | null; birth_date: string | null; due_date: string | null }[] };
+  family: null | {
+    ref: string; district: string | null; tutor: string | null; children: { name: string | null; birth_date: string | null; due_date: string | null }[];
+    calls?: { kind: string; isee_max: number | null; documents: string[]; documents_ready: string[]; eligibility_answers: Record<string, string>; applied_at: string | null }[];
+  };
   files: unknown[];
 }
 
@@ -32,6 +35,12 @@ function summary(ctx: FlowContext, data: Export): string {
     if (data.family.district) lines.push(`• ${t('privacy.summaryDistrict', { district: data.family.district })}`);
     lines.push(`• ${data.family.tutor ? t('privacy.summaryTutor', { tutor: firstName(data.family.tutor) }) : t('privacy.summaryNoTutor')}`);
     for (const c of data.family.children) lines.push(`• ${childLine(t, lng, { id: '', ...c }, ctx.today)}`);
+    for (const c of data.family.calls ?? []) {
+      // what she told us about a call: her checklist and her eligibility answers
+      const answers = Object.entries(c.eligibility_answers).map(([q, a]) => `${t(`calls.short.${q}`, { amount: c.isee_max != null ? euros(lng, c.isee_max) : '' })}: ${t(`calls.${a}`)}`);
+      const parts = [c.documents.length ? t('calls.docsProgress', { done: c.documents_ready.length, total: c.documents.length }) : undefined, ...answers];
+      if (parts.length) lines.push(`• ${t(`calls.kind.${c.kind}.name`)}: ${parts.join('; ')}`);
+    }
   }
   if (data.files.length) lines.push(`• ${t('privacy.summaryFiles', { count: data.files.length })}`);
   return lines.join('\n');

@@ -398,7 +398,8 @@ as $$
                    order by n.created_at)
             from public.needs n where n.family_id = f.id), '[]'::jsonb),
         'calls', coalesce((
-          select jsonb_agg(jsonb_build_object('call', cl.title_it, 'reminders', cf.following, 'documents_ready', cf.docs,
+          select jsonb_agg(jsonb_build_object('call', cl.title_it, 'kind', cl.kind, 'isee_max', cl.isee_max, 'documents', cl.documents,
+                   'reminders', cf.following, 'documents_ready', cf.docs,
                    'eligibility_answers', cf.answers, 'applied_at', cf.applied_at, 'outcome', cf.outcome, 'ranking', cf.ranking)
                    order by cl.code)
             from public.call_follows cf join public.calls cl on cl.id = cf.call_id where cf.family_id = f.id), '[]'::jsonb))

@@ -132,6 +132,30 @@ describe('eligibility and the documents checklist', () => {
   });
 });
 
+describe('what she told about calls is hers to see and erase', () => {
+  let t: TestDb;
+  beforeEach(async () => {
+    t = await pgliteDb();
+    await familyWithChild(t, { providerId: '2101', language: 'en', birth: BIRTH, name: 'Amir' });
+  });
+  afterEach(() => t.close());
+
+  it('My data shows her checklist and answers; erasing removes them', async () => {
+    const p = person(coreDeps(t, IN_WINDOW), { id: '2101' });
+    await p.tap('call:doc:nido-2027:spid');
+    await p.tap('call:elig:nidi-gratis');
+    await p.tap('call:ans:nidi-gratis:0:no');
+    await p.tap('call:ans:nidi-gratis:1:yes');
+    const [summary] = texts(await p.tap('privacy:show'));
+    expect(summary).toContain(`• ${en('calls.kind.nido.name')}: ${en('calls.docsProgress', { done: 1, total: 5 })}`);
+    expect(summary).toContain(`${en('calls.short.isee', { amount: '€25,000' })}: ${en('calls.no')}`);
+    await p.tap('privacy:erase');
+    await p.tap('erase:yes');
+    const [left] = await t.sql.query<{ n: number }>(`select count(*)::int as n from public.call_follows`);
+    expect(left!.n).toBe(0);
+  });
+});
+
 describe('nido and vaccinations', () => {
   let t: TestDb;
   beforeEach(async () => { t = await pgliteDb(); });
