@@ -245,7 +245,33 @@ async function benchQuestions(n = Number(process.env.BENCH_QUESTIONS ?? 200)) {
   });
 }
 
-const BENCHES: Record<string, () => Promise<void>> = { questions: benchQuestions, start: benchStart, rpc: benchRpc, inbound: benchInbound, outbound: benchOutbound, onboarding: benchOnboarding, reminders: benchReminders };
+/** The calls job over many families on an opening day, and her nido menu per message. */
+async function benchCalls(n = Number(process.env.BENCH_CALLS_FAMILIES ?? 10000), menus = Number(process.env.BENCH_CALLS_MENUS ?? 200)) {
+  const { calls } = await import('../../functions/jobs/calls');
+  await withEmbedded(async (door) => {
+    // children from 0 to 5 years: about half fit the nido call of September 2027
+    await door.executor!.query(`
+      with f as (insert into public.families (district_code) select 'milano-' || (1 + g % 9) from generate_series(1, ${n}) g returning id, ref)
+      , c as (insert into public.contacts (channel, provider_id, language, language_confirmed, consent, family_id, last_inbound_at)
+              select 'telegram', (100000000 + f.ref)::text, 'it', true, 'given', f.id, now() from f)
+      insert into public.children (family_id, name, birth_date)
+      select f.id, 'Bimbo ' || f.ref, date '2027-02-03' - (f.ref % 1825)::int from f`);
+    const t0 = performance.now();
+    const summary = await calls.run({ db: door.supabase, logger, config: loadConfig({}), i18n: createTranslator() }, new Date('2027-02-03T08:00:00Z'));
+    const jobSeconds = (performance.now() - t0) / 1000;
+    const deps = { db: door.supabase, i18n: createTranslator(), clock: { now: () => new Date('2027-02-10T10:00:00Z') }, logger };
+    const samples: number[] = [];
+    for (let i = 0; i < menus; i++) {
+      const s0 = performance.now();
+      await handleInbound(deps, { channel: 'telegram', providerId: String(100000001 + i), providerMessageId: `calls${i}`, choiceId: 'menu:nido' });
+      samples.push(performance.now() - s0);
+    }
+    samples.sort((a, b) => a - b);
+    console.log(`calls: job over ${n} families on an opening day in ${jobSeconds.toFixed(1)} s (${summary.fitting} family-call pairs fit, ${summary.queued} notices queued); nido menu per message p50 ${ms(quantile(samples, 0.5))}, p99 ${ms(quantile(samples, 0.99))} (${menus} messages)`);
+  });
+}
+
+const BENCHES: Record<string, () => Promise<void>> = { questions: benchQuestions, start: benchStart, rpc: benchRpc, inbound: benchInbound, outbound: benchOutbound, onboarding: benchOnboarding, reminders: benchReminders, calls: benchCalls };
 
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(BENCHES)) {
