@@ -1,6 +1,5 @@
 import type { CareItem } from '../care/plan';
-import type { RowError } from './families';
-import { parseCsv } from './csv';
+import { csvColumns, isIsoDate, type RowError } from './csv';
 
 export const CALENDAR_COLUMNS = ['code', 'kind', 'group_key', 'dose', 'name_it', 'region', 'offset_months', 'offset_days', 'window_days', 'min_gap_days', 'mandatory', 'verified', 'source', 'checked_on', 'active'] as const;
 const REQUIRED = ['code', 'kind', 'group_key', 'name_it', 'window_days', 'source', 'checked_on'] as const;
@@ -21,13 +20,7 @@ const int = (v: string, min: number, max: number): number | undefined => (/^-?\d
  * step, found by its code (a new code adds a row, e.g. a regional variant). Every row is checked first.
  */
 export function parseCalendarCsv(text: string): { rows: CalendarRow[]; errors: RowError[] } {
-  const records = parseCsv(text);
-  if (!records.length) return { rows: [], errors: [{ line: 1, reason: 'the file is empty' }] };
-  const header = records[0]!.fields.map((h) => h.trim().toLowerCase());
-  const errors: RowError[] = [];
-  const unknown = header.filter((h) => !(CALENDAR_COLUMNS as readonly string[]).includes(h));
-  if (unknown.length) errors.push({ line: 1, reason: `unknown column(s): ${unknown.join(', ')}; expected ${CALENDAR_COLUMNS.join(', ')}` });
-  for (const c of REQUIRED) if (!header.includes(c)) errors.push({ line: 1, reason: `missing column ${c}` });
+  const { records, header, errors } = csvColumns(text, CALENDAR_COLUMNS, REQUIRED);
   if (errors.length) return { rows: [], errors };
 
   const rows: CalendarRow[] = [];
@@ -61,7 +54,7 @@ export function parseCalendarCsv(text: string): { rows: CalendarRow[]; errors: R
     const source = get('source');
     if (!source) problems.push('source is required: where this row comes from');
     const checked = get('checked_on');
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(checked) || Number.isNaN(Date.parse(`${checked}T00:00:00Z`)) || new Date(`${checked}T00:00:00Z`).toISOString().slice(0, 10) !== checked) problems.push(`checked_on "${checked}" must be a date YYYY-MM-DD`);
+    if (!isIsoDate(checked)) problems.push(`checked_on "${checked}" must be a date YYYY-MM-DD`);
     if (problems.length) { errors.push({ line, reason: problems.join('; ') }); continue; }
     seen.set(code, line);
     rows.push({ code, kind: kind as CalendarRow['kind'], group_key: group, dose: dose!, name_it: name, region: get('region') || 'lombardia', offset_months: months!, offset_days: days!, window_days: window!, min_gap_days: gap!, mandatory: mandatory!, verified: verified!, source, checked_on: checked, active: active! });

@@ -1,6 +1,5 @@
 import { APPLY_HOW, CALL_KINDS, DOCUMENTS, type CallKind } from '../calls/catalog';
-import type { RowError } from './families';
-import { parseCsv } from './csv';
+import { csvColumns, isIsoDate, type RowError } from './csv';
 
 export const CALL_COLUMNS = ['code', 'kind', 'title_it', 'opens_on', 'closes_on', 'districts', 'child_min_months', 'child_max_months', 'age_on', 'isee_max', 'residence', 'permit', 'documents', 'apply_how', 'apply_url', 'source', 'checked_on', 'unverified'] as const;
 const REQUIRED = ['code', 'kind', 'title_it', 'source', 'checked_on'] as const;
@@ -27,7 +26,6 @@ export interface CallImportRow {
   unverified: boolean;
 }
 
-const isDate = (v: string) => /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) === v;
 /** A list cell: values separated by | or spaces (a comma or semicolon would clash with the CSV delimiter). */
 const list = (v: string) => v.split(/[|\s]+/).map((x) => x.trim().toLowerCase()).filter(Boolean);
 
@@ -36,13 +34,7 @@ const list = (v: string) => v.split(/[|\s]+/).map((x) => x.trim().toLowerCase())
  * code adds a call; an existing one is edited, and reopened if it was closed). Every row is checked first.
  */
 export function parseCallsCsv(text: string, districtCodes: string[]): { rows: CallImportRow[]; errors: RowError[] } {
-  const records = parseCsv(text);
-  if (!records.length) return { rows: [], errors: [{ line: 1, reason: 'the file is empty' }] };
-  const header = records[0]!.fields.map((h) => h.trim().toLowerCase());
-  const errors: RowError[] = [];
-  const unknown = header.filter((h) => !(CALL_COLUMNS as readonly string[]).includes(h));
-  if (unknown.length) errors.push({ line: 1, reason: `unknown column(s): ${unknown.join(', ')}; expected ${CALL_COLUMNS.join(', ')}` });
-  for (const c of REQUIRED) if (!header.includes(c)) errors.push({ line: 1, reason: `missing column ${c}` });
+  const { records, header, errors } = csvColumns(text, CALL_COLUMNS, REQUIRED);
   if (errors.length) return { rows: [], errors };
 
   const rows: CallImportRow[] = [];
@@ -53,7 +45,7 @@ export function parseCallsCsv(text: string, districtCodes: string[]): { rows: Ca
     const date = (c: 'opens_on' | 'closes_on' | 'age_on' | 'checked_on', required = false) => {
       const v = get(c);
       if (!v) { if (required) problems.push(`${c} is required (YYYY-MM-DD)`); return null; }
-      if (!isDate(v)) { problems.push(`${c} "${v}" must be a date YYYY-MM-DD`); return null; }
+      if (!isIsoDate(v)) { problems.push(`${c} "${v}" must be a date YYYY-MM-DD`); return null; }
       return v;
     };
     const months = (c: 'child_min_months' | 'child_max_months') => {

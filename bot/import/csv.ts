@@ -1,3 +1,9 @@
+/** A row refused, with the file line it starts on. */
+export interface RowError {
+  line: number;
+  reason: string;
+}
+
 /** One CSV record with the file line it starts on (header is line 1). */
 export interface CsvRecord {
   line: number;
@@ -43,3 +49,18 @@ export function parseCsv(text: string): CsvRecord[] {
   if (fields.some((f) => f.trim() !== '')) records.push({ line: startLine, fields });
   return records;
 }
+
+/** The header row: unknown or missing columns are reported on line 1. */
+export function csvColumns(text: string, known: readonly string[], required: readonly string[]) {
+  const records = parseCsv(text);
+  if (!records.length) return { records, header: [] as string[], errors: [{ line: 1, reason: 'the file is empty' }] };
+  const header = records[0]!.fields.map((h) => h.trim().toLowerCase());
+  const errors: RowError[] = [];
+  const unknown = header.filter((h) => !known.includes(h));
+  if (unknown.length) errors.push({ line: 1, reason: `unknown column(s): ${unknown.join(', ')}; expected ${known.join(', ')}` });
+  for (const c of required) if (!header.includes(c)) errors.push({ line: 1, reason: `missing column ${c}` });
+  return { records, header, errors };
+}
+
+/** A real calendar day written YYYY-MM-DD (not 2027-02-30). */
+export const isIsoDate = (v: string) => /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) === v;

@@ -1,6 +1,6 @@
 import { parseDateAnswer } from '../core/dates';
 import { isLanguage, type Language } from '../i18n';
-import { parseCsv } from './csv';
+import { parseCsv, type RowError } from './csv';
 
 export const FAMILY_COLUMNS = ['phone', 'telegram_id', 'language', 'district', 'tutor_email', 'tutor_code', 'child_name', 'child_birth_date', 'consent'] as const;
 
@@ -23,10 +23,7 @@ export interface ImportFamily {
   lines: number[];
 }
 
-export interface RowError {
-  line: number;
-  reason: string;
-}
+export type { RowError } from './csv';
 
 export interface ParsedFamilies {
   rows: number;

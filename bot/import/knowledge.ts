@@ -1,6 +1,5 @@
 import { isLanguage, LANGUAGES } from '../i18n';
-import type { RowError } from './families';
-import { parseCsv } from './csv';
+import { csvColumns, type RowError } from './csv';
 
 export const AREAS = ['health', 'education', 'protection', 'parenting', 'housing', 'work', 'documents', 'other'] as const;
 
@@ -37,24 +36,12 @@ export interface ServiceRow {
 
 const bool = (v: string, dflt: boolean): boolean | undefined => (v === '' ? dflt : ['yes', 'true', '1', 'si', 'sì'].includes(v.toLowerCase()) ? true : ['no', 'false', '0'].includes(v.toLowerCase()) ? false : undefined);
 
-/** The header row: unknown or missing columns are reported on line 1. */
-function columns(text: string, known: readonly string[], required: readonly string[]) {
-  const records = parseCsv(text);
-  if (!records.length) return { records, header: [] as string[], errors: [{ line: 1, reason: 'the file is empty' }] };
-  const header = records[0]!.fields.map((h) => h.trim().toLowerCase());
-  const errors: RowError[] = [];
-  const unknown = header.filter((h) => !known.includes(h));
-  if (unknown.length) errors.push({ line: 1, reason: `unknown column(s): ${unknown.join(', ')}; expected ${known.join(', ')}` });
-  for (const c of required) if (!header.includes(c)) errors.push({ line: 1, reason: `missing column ${c}` });
-  return { records, header, errors };
-}
-
 /**
  * Knowledge-base edits from a spreadsheet: one row per entry and language, found by slug (a new slug adds
  * an entry). Other ways to ask are separated by "|". Every row is checked first.
  */
 export function parseKnowledgeCsv(text: string): { rows: KnowledgeRow[]; errors: RowError[] } {
-  const { records, header, errors } = columns(text, KNOWLEDGE_COLUMNS, ['slug', 'category', 'language', 'question', 'answer']);
+  const { records, header, errors } = csvColumns(text, KNOWLEDGE_COLUMNS, ['slug', 'category', 'language', 'question', 'answer']);
   if (errors.length) return { rows: [], errors };
   const rows: KnowledgeRow[] = [];
   const seen = new Map<string, number>();
@@ -89,7 +76,7 @@ export function parseKnowledgeCsv(text: string): { rows: KnowledgeRow[]; errors:
 
 /** Local services from a spreadsheet: found by name and district (empty district = the whole city). */
 export function parseServicesCsv(text: string, districts: string[]): { rows: ServiceRow[]; errors: RowError[] } {
-  const { records, header, errors } = columns(text, SERVICE_COLUMNS, ['name', 'category']);
+  const { records, header, errors } = csvColumns(text, SERVICE_COLUMNS, ['name', 'category']);
   if (errors.length) return { rows: [], errors };
   const rows: ServiceRow[] = [];
   const seen = new Map<string, number>();

@@ -184,17 +184,22 @@ async function benchOnboarding(n = Number(process.env.BENCH_ONBOARDING ?? 200)) 
 }
 
 /** Planning and the daily reminder job over N children (born over the last six years), at 10,000 and 100,000. */
+/** n families across the nine districts, each on Telegram with one child born up to `spreadDays` before `day`. */
+async function seedFamilies(door: DataDoor, n: number, day: string, spreadDays: number) {
+  await door.executor!.query(`
+    with f as (insert into public.families (district_code) select 'milano-' || (1 + g % 9) from generate_series(1, ${n}) g returning id, ref)
+    , c as (insert into public.contacts (channel, provider_id, language, language_confirmed, consent, family_id, last_inbound_at)
+            select 'telegram', (100000000 + f.ref)::text, 'it', true, 'given', f.id, now() from f)
+    insert into public.children (family_id, name, birth_date)
+    select f.id, 'Bimbo ' || f.ref, date '${day}' - (f.ref % ${spreadDays})::int from f`);
+}
+
 async function benchReminders() {
   const sizes = (process.env.BENCH_CHILDREN ?? '10000,100000').split(',').map(Number);
   const { planPending, reminders } = await import('../../functions/jobs/reminders');
   for (const n of sizes) {
     await withEmbedded(async (door) => {
-      await door.executor!.query(`
-        with f as (insert into public.families (district_code) select 'milano-' || (1 + g % 9) from generate_series(1, ${n}) g returning id, ref)
-        , c as (insert into public.contacts (channel, provider_id, language, language_confirmed, consent, family_id, last_inbound_at)
-                select 'telegram', (100000000 + f.ref)::text, 'it', true, 'given', f.id, now() from f)
-        insert into public.children (family_id, name, birth_date)
-        select f.id, 'Bimbo ' || f.ref, date '2026-11-23' - (f.ref % 2190)::int from f`);
+      await seedFamilies(door, n, '2026-11-23', 2190);
       const peak = { rss: process.memoryUsage().rss };
       const sampler = setInterval(() => { peak.rss = Math.max(peak.rss, process.memoryUsage().rss); }, 50);
       const rss0 = process.memoryUsage().rss;
@@ -250,12 +255,7 @@ async function benchCalls(n = Number(process.env.BENCH_CALLS_FAMILIES ?? 10000),
   const { calls } = await import('../../functions/jobs/calls');
   await withEmbedded(async (door) => {
     // children from 0 to 5 years: about half fit the nido call of September 2027
-    await door.executor!.query(`
-      with f as (insert into public.families (district_code) select 'milano-' || (1 + g % 9) from generate_series(1, ${n}) g returning id, ref)
-      , c as (insert into public.contacts (channel, provider_id, language, language_confirmed, consent, family_id, last_inbound_at)
-              select 'telegram', (100000000 + f.ref)::text, 'it', true, 'given', f.id, now() from f)
-      insert into public.children (family_id, name, birth_date)
-      select f.id, 'Bimbo ' || f.ref, date '2027-02-03' - (f.ref % 1825)::int from f`);
+    await seedFamilies(door, n, '2027-02-03', 1825);
     const t0 = performance.now();
     const summary = await calls.run({ db: door.supabase, logger, config: loadConfig({}), i18n: createTranslator() }, new Date('2027-02-03T08:00:00Z'));
     const jobSeconds = (performance.now() - t0) / 1000;
