@@ -272,27 +272,30 @@ interface StaffCallLine {
 
 const RESULTS = ['admitted', 'ranked', 'refused'] as const;
 
-/** Staff: /calls, /closecall CODE, and on a "help me apply" request: applied, and the result. */
+const staffCallList = (ctx: FlowContext) => call<StaffCallLine[]>(ctx.deps.db, 'staff_calls', { p_contact_id: ctx.contact.id, p_today: ctx.today });
+
+/** /calls: the calls not closed or past, with how many families follow and applied. */
+export async function staffCalls(ctx: FlowContext, staff: StaffProfile): Promise<Turn> {
+  const { t } = ctx;
+  const list = await staffCallList(ctx);
+  if (!list.length) return staffMenu(ctx, staff, t('calls.staffListEmpty'));
+  return staffMenu(ctx, staff, [t('calls.staffListHead'), ...list.map((c) => t('calls.staffListLine', { code: c.code, title: c.title_it, when: deadlineText(t, ctx.contact.language, c, ctx.today), following: c.following, applied: c.applied }))].join('\n'));
+}
+
+/** /closecall CODE (coordinators): families stop seeing it, its waiting notices are dropped. */
+export async function staffCloseCall(ctx: FlowContext, staff: StaffProfile, arg: string | undefined): Promise<Turn> {
+  const { t } = ctx;
+  const code = arg?.toLowerCase();
+  if (!code) return staffMenu(ctx, staff, t('calls.staffCloseUsage'));
+  if (!(await staffCallList(ctx)).some((c) => c.code === code)) return staffMenu(ctx, staff, t('calls.staffUnknownCall', { code }));
+  return { ...staffMenu(ctx, staff, t('calls.staffCloseOk', { code })), effects: [{ op: 'call_close', code }] };
+}
+
+/** Staff on a "help me apply" request: applied, and the result. */
 export async function staffCallsTurn(ctx: FlowContext, staff: StaffProfile): Promise<Turn | undefined> {
   const { t, deps } = ctx;
-  const lng = ctx.contact.language;
   const menu = (lead?: string) => staffMenu(ctx, staff, lead);
   const state = ctx.contact.conversation as { step?: string; needRef?: number };
-
-  const [cmd, ...args] = ctx.text.startsWith('/') ? ctx.text.slice(1).split(/\s+/) : [];
-  const command = ({ bandi: 'calls', chiudibando: 'closecall' } as Record<string, string>)[cmd?.toLowerCase() ?? ''] ?? cmd?.toLowerCase();
-  if (command === 'calls' || command === 'closecall') {
-    const list = await call<StaffCallLine[]>(deps.db, 'staff_calls', { p_contact_id: ctx.contact.id, p_today: ctx.today });
-    if (command === 'calls') {
-      if (!list.length) return menu(t('calls.staffListEmpty'));
-      return menu([t('calls.staffListHead'), ...list.map((c) => t('calls.staffListLine', { code: c.code, title: c.title_it, when: deadlineText(t, lng, c, ctx.today), following: c.following, applied: c.applied }))].join('\n'));
-    }
-    if (staff.role !== 'coordinator') return menu(t('staff.notAllowed'));
-    const code = args[0]?.toLowerCase();
-    if (!code) return menu(t('calls.staffCloseUsage'));
-    if (!list.some((c) => c.code === code)) return menu(t('calls.staffUnknownCall', { code }));
-    return { ...menu(t('calls.staffCloseOk', { code })), effects: [{ op: 'call_close', code }] };
-  }
 
   const tap = /^callneed:(applied|result|outcome):(\d+)(?::(\w+))?$/.exec(ctx.choice ?? '');
   const ranking = state.step === 'staff.callRank' && !ctx.choice && !ctx.text.startsWith('/') ? state.needRef : undefined;

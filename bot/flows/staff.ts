@@ -6,7 +6,7 @@ import { codeExpiry, codeLinks, newCode } from './codes';
 import { childrenSummary, familyRef, firstName, formatDate, languageName, staffRef } from './format';
 import { itemLabel } from '../care/reminders';
 import { staffNeedsTurn } from './tutor';
-import { staffCallsTurn } from './calls';
+import { staffCalls, staffCallsTurn, staffCloseCall } from './calls';
 
 interface FamilyCard {
   id: string;
@@ -31,9 +31,9 @@ interface StaffMember {
   contacts: { contact_id: string; language: Language }[];
 }
 
-const COORDINATOR_ONLY = new Set(['queue', 'tutors', 'assign', 'invite']);
+const COORDINATOR_ONLY = new Set(['queue', 'tutors', 'assign', 'invite', 'closecall']);
 /** Italian aliases, since tutors work in Italian */
-const ALIASES: Record<string, string> = { piano: 'plan', codice: 'code', famiglie: 'families', ricollega: 'relink', coda: 'queue', assegna: 'assign', invita: 'invite', aiuto: 'help', start: 'menu' };
+const ALIASES: Record<string, string> = { piano: 'plan', codice: 'code', famiglie: 'families', ricollega: 'relink', coda: 'queue', assegna: 'assign', invita: 'invite', aiuto: 'help', start: 'menu', bandi: 'calls', chiudibando: 'closecall' };
 
 export function staffMenu(ctx: FlowContext, staff: Pick<StaffProfile, 'role'>, lead?: string): Turn {
   const { t } = ctx;
@@ -90,6 +90,8 @@ export async function staffTurn(ctx: FlowContext, staff: StaffProfile): Promise<
 
   switch (command) {
     case 'help': return menu([t('staff.help'), t('calls.staffCommands')].join('\n'));
+    case 'calls': return staffCalls(ctx, staff);
+    case 'closecall': return staffCloseCall(ctx, staff, args[0]);
 
     case 'code': {
       let tutorId: string | undefined;

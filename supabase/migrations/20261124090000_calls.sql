@@ -230,21 +230,17 @@ begin
        set help_need_id = (select id from public.needs where id = (p_effect ->> 'need_id')::uuid and family_id = p_family_id), updated_at = p_now
      where family_id = p_family_id and call_id = v_call;
 
-  when 'call_staff_applied' then
-    update public.call_follows set applied_at = coalesce(applied_at, p_now), following = false, updated_at = p_now
-     where family_id = v_need.family_id and call_id = v_call;
-    perform public.calls_cancel_notices(v_call, v_need.family_id, p_now);
-    insert into public.audit_log (at, staff_id, action, target_kind, target_id, details)
-    values (p_now, v_staff.id, 'call.applied', 'need', v_need.id, jsonb_build_object('call_id', v_call));
-
-  when 'call_outcome' then
+  when 'call_staff_applied', 'call_outcome' then
+    -- an outcome means she applied
     update public.call_follows
-       set outcome = p_effect ->> 'outcome', ranking = case when p_effect ->> 'outcome' = 'ranked' then (p_effect ->> 'ranking')::int end,
-           applied_at = coalesce(applied_at, p_now), following = false, updated_at = p_now
+       set applied_at = coalesce(applied_at, p_now), following = false, updated_at = p_now,
+           outcome = case when v_op = 'call_outcome' then p_effect ->> 'outcome' else outcome end,
+           ranking = case when v_op = 'call_outcome' then case when p_effect ->> 'outcome' = 'ranked' then (p_effect ->> 'ranking')::int end else ranking end
      where family_id = v_need.family_id and call_id = v_call;
     perform public.calls_cancel_notices(v_call, v_need.family_id, p_now);
     insert into public.audit_log (at, staff_id, action, target_kind, target_id, details)
-    values (p_now, v_staff.id, 'call.outcome', 'need', v_need.id, jsonb_build_object('call_id', v_call, 'outcome', p_effect ->> 'outcome'));
+    values (p_now, v_staff.id, case when v_op = 'call_outcome' then 'call.outcome' else 'call.applied' end, 'need', v_need.id,
+            jsonb_strip_nulls(jsonb_build_object('call_id', v_call, 'outcome', p_effect ->> 'outcome')));
 
   when 'call_close' then
     v_staff := public.staff_require(p_contact_id, array['coordinator']);
