@@ -4,6 +4,7 @@ import { announceServer, openDataDoor } from '../bot/db/client';
 import { serveFetch } from '../bot/http/node-adapter';
 import { createLogger } from '../bot/logger';
 import { createTranslator } from '../bot/i18n';
+import { libreTranslate } from '../bot/needs/translate';
 import { startChannels, type ChannelRoutes } from './channels';
 import { scheduleJobs } from './jobs';
 import { createApp } from './server';
@@ -33,7 +34,8 @@ async function main() {
   const door = await openDataDoor(config, { logger });
   const i18n = createTranslator();
   const routes: ChannelRoutes = { mounts: [] };
-  const app = createApp({ config, logger, clock, door, startedAt, channels: routes });
+  const translate = config.translate ? libreTranslate({ ...config.translate, logger }) : undefined;
+  const app = createApp({ config, logger, clock, door, startedAt, channels: routes, i18n, translate });
   let served;
   try {
     served = await serveFetch(app, { port: config.port, host: '::' });

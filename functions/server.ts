@@ -5,6 +5,9 @@ import type { FetchHandler, RequestInfo } from '../bot/http/node-adapter';
 import type { Logger } from '../bot/logger';
 import type { ChannelRoutes } from './channels';
 import { healthHandler } from './health';
+import { apiHandler } from './api-broadcasts';
+import { createTranslator, type Translator } from '../bot/i18n';
+import type { TranslationProvider } from '../bot/needs/translate';
 
 export interface AppDeps {
   config: Config;
@@ -14,6 +17,9 @@ export interface AppDeps {
   startedAt: Date;
   /** filled in when the channels start, after the server listens */
   channels: ChannelRoutes;
+  i18n?: Translator;
+  /** drafts broadcast translations for the coordinators' API */
+  translate?: TranslationProvider;
 }
 
 type Route = { method: string; path: string | RegExp; handler: FetchHandler };
@@ -34,6 +40,9 @@ export function createApp(deps: AppDeps): FetchHandler {
     { method: 'POST', path: '/whatsapp/webhook', handler: whenOn(() => deps.channels.whatsappWebhook) },
     { method: 'POST', path: '/whatsapp/status', handler: whenOn(() => deps.channels.whatsappStatus) },
   ];
+  // coordinators' broadcasts and report: authenticated by API key in the handler
+  const api = apiHandler({ db: deps.door.supabase, clock: deps.clock, logger: deps.logger, i18n: deps.i18n ?? createTranslator(), translate: deps.translate });
+  routes.push({ method: '*', path: /^\/api\//, handler: (req) => api(req) });
 
   // One-shot commands reach the embedded database through this process: loopback only, service key required.
   const transport = deps.door.mode === 'embedded' ? deps.door.transport : undefined;

@@ -7,6 +7,8 @@ import { childrenSummary, familyRef, firstName, formatDate, languageName, staffR
 import { itemLabel } from '../care/reminders';
 import { staffNeedsTurn } from './tutor';
 import { staffCalls, staffCallsTurn, staffCloseCall } from './calls';
+import { broadcastCancel, broadcastCommand, broadcastFailures, broadcastsList, broadcastTurn } from './broadcast';
+import { deactivateConfirmed, deactivateTurn, programmeReport } from './programme';
 
 interface FamilyCard {
   id: string;
@@ -31,9 +33,13 @@ interface StaffMember {
   contacts: { contact_id: string; language: Language }[];
 }
 
-const COORDINATOR_ONLY = new Set(['queue', 'tutors', 'assign', 'invite', 'closecall']);
+const COORDINATOR_ONLY = new Set(['queue', 'tutors', 'assign', 'invite', 'closecall', 'broadcast', 'broadcasts', 'failures', 'cancelbroadcast', 'report', 'deactivate']);
 /** Italian aliases, since tutors work in Italian */
-const ALIASES: Record<string, string> = { piano: 'plan', codice: 'code', famiglie: 'families', ricollega: 'relink', coda: 'queue', assegna: 'assign', invita: 'invite', aiuto: 'help', start: 'menu', bandi: 'calls', chiudibando: 'closecall' };
+const ALIASES: Record<string, string> = {
+  piano: 'plan', codice: 'code', famiglie: 'families', ricollega: 'relink', coda: 'queue', assegna: 'assign', invita: 'invite', aiuto: 'help', start: 'menu',
+  bandi: 'calls', chiudibando: 'closecall', avviso: 'broadcast', avvisi: 'broadcasts', mancati: 'failures', annullaavviso: 'cancelbroadcast',
+  rapporto: 'report', disattiva: 'deactivate', tutor: 'tutors',
+};
 
 export function staffMenu(ctx: FlowContext, staff: Pick<StaffProfile, 'role'>, lead?: string): Turn {
   const { t } = ctx;
@@ -41,7 +47,15 @@ export function staffMenu(ctx: FlowContext, staff: Pick<StaffProfile, 'role'>, l
     { id: 'staff:code', label: t('staff.menuFamilyCode') },
     { id: 'staff:needs', label: t('staff.menuNeeds') },
     { id: 'staff:families', label: t('staff.menuFamilies') },
-    ...(staff.role === 'coordinator' ? [{ id: 'staff:queue', label: t('staff.menuQueue') }, { id: 'staff:tutors', label: t('staff.menuTutors') }] : []),
+    ...(staff.role === 'coordinator'
+      ? [
+          { id: 'staff:queue', label: t('staff.menuQueue') },
+          { id: 'staff:tutors', label: t('staff.menuTutors') },
+          { id: 'staff:broadcast', label: t('broadcast.menuNew') },
+          { id: 'staff:broadcasts', label: t('broadcast.menuList') },
+          { id: 'staff:report', label: t('report.menu') },
+        ]
+      : []),
   ];
   const turn = ask(t('staff.menuTitle'), choices, { step: 'staff' });
   if (lead) turn.replies.unshift({ text: lead });
@@ -77,7 +91,7 @@ export async function staffTurn(ctx: FlowContext, staff: StaffProfile): Promise<
   const usage = (example: string) => menu(t('staff.usage', { example }));
   const p = { p_contact_id: ctx.contact.id, p_now: ctx.now.toISOString() };
 
-  const needs = (await staffNeedsTurn(ctx, staff)) ?? (await staffCallsTurn(ctx, staff));
+  const needs = (await staffNeedsTurn(ctx, staff)) ?? (await staffCallsTurn(ctx, staff)) ?? (await broadcastTurn(ctx, staff)) ?? (await deactivateConfirmed(ctx, staff));
   if (needs) return needs;
   if (!command || command === 'menu') return menu();
   if (COORDINATOR_ONLY.has(command) && staff.role !== 'coordinator') return menu(t('staff.notAllowed'));
@@ -89,9 +103,15 @@ export async function staffTurn(ctx: FlowContext, staff: StaffProfile): Promise<
   };
 
   switch (command) {
-    case 'help': return menu([t('staff.help'), t('calls.staffCommands')].join('\n'));
+    case 'help': return menu([t('staff.help'), t('calls.staffCommands'), ...(staff.role === 'coordinator' ? [t('broadcast.staffCommands')] : [])].join('\n'));
     case 'calls': return staffCalls(ctx, staff);
     case 'closecall': return staffCloseCall(ctx, staff, args[0]);
+    case 'broadcast': return broadcastCommand(ctx, staff, args[0]);
+    case 'broadcasts': return broadcastsList(ctx, staff);
+    case 'failures': return broadcastFailures(ctx, staff, args[0]);
+    case 'cancelbroadcast': return broadcastCancel(ctx, staff, args[0]);
+    case 'report': return programmeReport(ctx, staff, args);
+    case 'deactivate': return deactivateTurn(ctx, staff, args[0]);
 
     case 'code': {
       let tutorId: string | undefined;
@@ -122,9 +142,9 @@ export async function staffTurn(ctx: FlowContext, staff: StaffProfile): Promise<
     }
 
     case 'tutors': {
-      const list = await call<{ ref: number; name: string; families: number }[]>(deps.db, 'staff_tutors', p);
+      const list = await call<{ ref: number; name: string; families: number; open_needs: number }[]>(deps.db, 'staff_tutors', p);
       if (!list.length) return menu(t('staff.tutorsNone'));
-      return menu(list.map((s) => t('staff.tutorLine', { tutor: staffRef(s.ref), name: s.name, count: s.families })).join('\n'));
+      return menu([...list.map((s) => t('staff.tutorLineNeeds', { tutor: staffRef(s.ref), name: s.name, count: s.families, needs: s.open_needs })), t('programme.tutorsHint')].join('\n'));
     }
 
     case 'plan': {

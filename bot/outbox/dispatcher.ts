@@ -35,7 +35,8 @@ export const backoffMs = (attempt: number) => Math.min(3_000 * 2 ** Math.max(0, 
 /**
  * Sends one channel's outbox rows. Delivery is at-least-once at exactly one boundary: a dispatcher that dies
  * after the provider accepted a message and before `outbox_record` committed leaves the row 'sending'; when
- * its lease runs out the row is claimed and sent again. Everything before that boundary is exactly-once:
+ * its lease runs out the row is claimed and sent again, except a broadcast, which fails as "interrupted"
+ * (a notice twice is worse than one reported as perhaps not arrived). Everything before that boundary is exactly-once:
  * the idempotency key stops the same message being queued twice, and SKIP LOCKED claims stop two
  * dispatchers taking the same row.
  */
@@ -55,6 +56,9 @@ export class Dispatcher {
   /** One claim-send-record round; returns what happened. */
   async runOnce(): Promise<DispatchRound> {
     const { db, sender, clock } = this.opts;
+    // a bulk message whose sender died mid-send may have arrived: fail it with that reason rather than send it twice
+    const expired = await db.rpc('outbox_expire_bulk', { p_channel: sender.channel, p_now: clock.now().toISOString() });
+    if (expired.error) throw new Error(`outbox_expire_bulk failed: ${expired.error.message}`);
     const claim = await db.rpc('outbox_claim', {
       p_worker: this.workerId,
       p_channel: sender.channel,

@@ -4,13 +4,14 @@ import { PROGRAMME_TZ } from '../../bot/time';
 import { housekeeping } from './housekeeping';
 import { reminders } from './reminders';
 import { calls } from './calls';
+import { broadcasts } from './broadcasts';
 import { checkins, escalations, needsDigest } from './needs';
 import type { Job, JobDeps, JobSummary } from './types';
 
 export type { Job, JobDeps, JobSummary };
 
 /** Every scheduled job, in one visible list. */
-export const JOBS: readonly Job[] = [reminders, calls, escalations, needsDigest, checkins, housekeeping];
+export const JOBS: readonly Job[] = [broadcasts, reminders, calls, escalations, needsDigest, checkins, housekeeping];
 
 export const findJob = (name: string) => JOBS.find((j) => j.name === name);
 

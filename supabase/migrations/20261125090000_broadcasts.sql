@@ -484,7 +484,7 @@ declare
 begin
   select * into v_staff from public.staff where ref = p_staff_ref and active and role = 'coordinator';
   if not found then
-    raise exception 'no active coordinator S-%', p_staff_ref using errcode = 'P0002';
+    raise exception 'no active coordinator T-%', p_staff_ref using errcode = 'P0002';
   end if;
   insert into public.api_keys (staff_id, key_hash, created_at) values (v_staff.id, p_key_hash, p_now);
   insert into public.audit_log (at, staff_id, action, target_kind, target_id) values (p_now, v_staff.id, 'api_key.created', 'staff', v_staff.id);

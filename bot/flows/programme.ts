@@ -1,0 +1,61 @@
+import type { TFunction } from 'i18next';
+import { periodOf, type ProgrammeReport } from '../report/report';
+import { call, type FlowContext, type StaffProfile, type Turn } from './context';
+import { formatDate, languageName, staffRef } from './format';
+import { staffMenu } from './staff';
+
+const top = (c: Record<string, number>, n = 5) => Object.entries(c).sort((a, b) => b[1] - a[1]).slice(0, n);
+const hours = (t: TFunction, h: number | null | undefined) => (h === null || h === undefined ? '–' : h < 48 ? t('report.hours', { count: Math.round(h) }) : t('report.days', { count: Math.round(h / 24) }));
+
+/** /report [from] [to]: the programme's main figures in chat; the full page is `npm run report` or GET /api/report. */
+export async function programmeReport(ctx: FlowContext, staff: StaffProfile, args: string[]): Promise<Turn> {
+  const { t } = ctx;
+  const lng = ctx.contact.language;
+  const period = periodOf(args[0], args[1], ctx.now);
+  if ('error' in period) return staffMenu(ctx, staff, t('staff.usage', { example: '/report 2026-11-01 2026-11-30' }));
+  const r = await call<ProgrammeReport>(ctx.deps.db, 'staff_programme_report', { p_contact_id: ctx.contact.id, p_from: period.from, p_to: period.to, p_now: ctx.now.toISOString() });
+  const urgent = r.needs.by_urgency.urgent;
+  const normal = r.needs.by_urgency.normal;
+  const lines = [
+    t('report.title', { from: formatDate(lng, r.period.from), to: formatDate(lng, r.period.to) }),
+    t('report.families', { count: r.families.total, new: r.families.new, children: r.children.total }),
+    t('report.languages', { list: top(r.families.by_language).map(([l, n]) => `${l === '-' ? '–' : languageName(lng, l)} ${n}`).join(', ') }),
+    t('report.tutors', { list: top(r.families.by_tutor, 8).map(([k, n]) => `${k === 'queue' ? t('report.queue') : k} ${n}`).join(', ') }),
+    t('report.reminders', { sent: r.reminders.sent, done: r.reminders.done }),
+    t('report.overdue', { count: r.reminders.mandatory_overdue, children: r.reminders.children_mandatory_overdue }),
+    t('report.needs', { count: r.needs.total, areas: top(Object.fromEntries(Object.entries(r.needs.by_area).map(([k, v]) => [k, v.total]))).map(([k, n]) => `${t(`needs.category.${k}`, { defaultValue: k })} ${n}`).join(', ') }),
+    urgent ? t('report.needTimes', { urgency: t('report.urgent'), take: hours(t, urgent.median_take_hours), resolve: hours(t, urgent.median_resolve_hours) }) : '',
+    normal ? t('report.needTimes', { urgency: t('report.normal'), take: hours(t, normal.median_take_hours), resolve: hours(t, normal.median_resolve_hours) }) : '',
+    t('report.questions', { answered: r.questions.answered, forwarded: r.questions.forwarded }),
+    t('report.calls', { following: r.calls.following, applied: r.calls.applied }),
+    t('report.broadcasts', { count: r.broadcasts.total, sent: r.broadcasts.sent, failed: r.broadcasts.failed, skipped: r.broadcasts.skipped }),
+    t('report.full'),
+  ];
+  return staffMenu(ctx, staff, lines.filter(Boolean).join('\n'));
+}
+
+/** /deactivate T-n asks first; the confirmed tap ends her assignments (families to the queue) and returns her open needs. */
+export async function deactivateTurn(ctx: FlowContext, staff: StaffProfile, arg: string | undefined): Promise<Turn> {
+  const { t } = ctx;
+  const m = /^T-?(\d{1,9})$/i.exec(arg ?? '');
+  if (!m) return staffMenu(ctx, staff, t('staff.usage', { example: '/deactivate T-3' }));
+  const ref = Number(m[1]);
+  const member = await call<{ id: string; ref: number; name: string } | null>(ctx.deps.db, 'staff_member_lookup', { p_contact_id: ctx.contact.id, p_staff_ref: ref });
+  if (!member) return staffMenu(ctx, staff, t('staff.unknownTutor', { tutor: arg }));
+  if (member.id === staff.id) return staffMenu(ctx, staff, t('programme.notYourself'));
+  return {
+    replies: [{ text: t('programme.deactivateAsk', { tutor: staffRef(ref), name: member.name }), choices: [{ id: `deact:${ref}`, label: t('programme.deactivateYes') }, { id: 'staff:menu', label: t('programme.deactivateNo') }] }],
+    conversation: { step: 'staff', offered: [{ id: `deact:${ref}`, label: t('programme.deactivateYes') }, { id: 'staff:menu', label: t('programme.deactivateNo') }] },
+  };
+}
+
+export async function deactivateConfirmed(ctx: FlowContext, staff: StaffProfile): Promise<Turn | undefined> {
+  const m = /^deact:(\d{1,9})$/.exec(ctx.choice ?? '');
+  if (!m) return undefined;
+  const { t } = ctx;
+  if (staff.role !== 'coordinator') return staffMenu(ctx, staff, t('staff.notAllowed'));
+  const out = await call<{ ref: number; name: string; already: boolean; families: number; needs: number } | null>(ctx.deps.db, 'staff_deactivate', { p_contact_id: ctx.contact.id, p_staff_ref: Number(m[1]), p_now: ctx.now.toISOString() });
+  if (!out) return staffMenu(ctx, staff, t('staff.unknownTutor', { tutor: staffRef(Number(m[1])) }));
+  if (out.already) return staffMenu(ctx, staff, t('programme.alreadyInactive', { tutor: staffRef(out.ref) }));
+  return staffMenu(ctx, staff, t('programme.deactivated', { tutor: staffRef(out.ref), name: out.name, count: out.families, needs: out.needs }));
+}
