@@ -582,7 +582,7 @@ begin
     return jsonb_build_object('ref', v_target.ref, 'name', v_target.full_name, 'already', true, 'families', 0, 'needs', 0);
   end if;
   update public.staff set active = false where id = v_target.id;
-  update public.family_assignments set ended_at = p_now where tutor_id = v_target.id and ended_at is null;
+  update public.family_assignments set ended_at = greatest(p_now, assigned_at) where tutor_id = v_target.id and ended_at is null;
   get diagnostics v_families = row_count;
   update public.needs
      set assignee_id = null, assigned_at = null, taken_by = null, taken_at = null, status = 'open', reminded_at = null, updated_at = p_now

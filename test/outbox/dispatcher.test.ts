@@ -86,6 +86,21 @@ describe('the outbox dispatcher, on a real multi-connection PostgreSQL', () => {
     expect(h.emulator.messagesTo(number!).map((m) => m.body)).toEqual(['message 0', 'message 0', 'message 1']);
   });
 
+  it('does not send a broadcast twice when its dispatcher died mid-send: it fails as interrupted and is reported', async () => {
+    h = await harness();
+    const clock = new FakeClock('2026-11-23T10:00:00Z');
+    const [number] = await seed(h.t, 1, 1, '2026-11-23T09:00:00Z', 'broadcast', 8);
+    const real = whatsapp(h.apiBase);
+    const dying: ChannelSender = { channel: 'whatsapp', limits: real.limits, send: async (m: OutboundMessage, now: Date): Promise<SendOutcome> => { await real.send(m, now); throw new Error('killed'); } };
+    await expect(new Dispatcher({ db: h.t.db, sender: dying, clock, logger, workerId: 'dies', leaseSeconds: 30 }).runOnce()).rejects.toThrow('killed');
+    const survivor = new Dispatcher({ db: h.t.db, sender: real, clock, logger, workerId: 'survivor', sleep: async (ms) => clock.advance(ms) });
+    clock.advance(31_000);
+    for (let i = 0; i < 3; i++) await survivor.runOnce();
+    await h.emulator.settle();
+    expect(h.emulator.messagesTo(number!)).toHaveLength(1);
+    expect(await h.t.sql.query(`select status, error from public.outbox`)).toEqual([{ status: 'failed', error: 'interrupted while sending: not sent again, it may have arrived' }]);
+  });
+
   it('marks an opted-out number unreachable, does not retry, and stops her queue', async () => {
     h = await harness();
     const clock = new FakeClock('2026-11-23T10:00:00Z');
