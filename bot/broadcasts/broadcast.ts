@@ -21,7 +21,7 @@ export type Audience = z.infer<typeof audienceSchema>;
 
 export const MAX_TEXT = 1000;
 export const textsSchema = z
-  .record(z.enum(LANGUAGES), z.string().trim().min(1).max(MAX_TEXT))
+  .partialRecord(z.enum(LANGUAGES), z.string().trim().min(1).max(MAX_TEXT))
   .refine((t) => typeof t.it === 'string', { message: 'the Italian text ("it") is required' });
 export type Texts = Partial<Record<Language, string>>;
 
