@@ -271,7 +271,71 @@ async function benchCalls(n = Number(process.env.BENCH_CALLS_FAMILIES ?? 10000),
   });
 }
 
-const BENCHES: Record<string, () => Promise<void>> = { questions: benchQuestions, start: benchStart, rpc: benchRpc, inbound: benchInbound, outbound: benchOutbound, onboarding: benchOnboarding, reminders: benchReminders, calls: benchCalls };
+
+/**
+ * A broadcast to N Telegram chats and N WhatsApp numbers (outside the 24-hour window: the notice template)
+ * through the emulators enforcing Telegram's 30/s + 1/s per chat and Twilio's 80/s per sender.
+ */
+async function benchBroadcast() {
+  const n = Number(process.env.BENCH_BROADCAST ?? 10_000);
+  await withEmbedded(async (door) => {
+    const { createWhatsAppChannel } = await import('../../bot/channels/whatsapp');
+    const { createTwilioEmulator } = await import('../../bot/local/twilio-emulator');
+    const { runJob } = await import('../../functions/jobs');
+    const { broadcasts } = await import('../../functions/jobs/broadcasts');
+    const tg = createTelegramEmulator({ limits: { globalPerSecond: 30, perChatPerSecond: 1 } });
+    tg.addBot(TOKEN);
+    const tgApi = await tg.listen();
+    const SID = `AC${'7'.repeat(32)}`;
+    const FROM = 'whatsapp:+390200000777';
+    const CONTENT = `HX${'a'.repeat(32)}`;
+    const wa = createTwilioEmulator({ accountSid: SID, authToken: 'bench-auth-token-0123456789', senders: [FROM], messagesPerSecond: 80, autoDeliver: false });
+    wa.addTemplate(CONTENT, 'Avviso dal programma famiglie: {{1}}');
+    const waApi = await wa.listen();
+    const tgIds = Array.from({ length: n }, (_, i) => 7_000_000 + i);
+    for (const id of tgIds) tg.userSends(TOKEN, { id, firstName: 'M' }, 'hi');
+    const waNumbers = Array.from({ length: n }, (_, i) => `+39334${String(i).padStart(7, '0')}`);
+    await door.executor!.query(`
+      with f as (insert into public.families (district_code) select 'milano-' || (1 + g % 9) from generate_series(1, $1::int * 2) g returning id, ref)
+      insert into public.contacts (channel, provider_id, language, language_confirmed, consent, family_id, last_inbound_at)
+      select case when f.ref % 2 = 0 then 'telegram' else 'whatsapp' end,
+             case when f.ref % 2 = 0 then (7000000 + (f.ref / 2) - 1)::text else '+39334' || lpad(((f.ref - 1) / 2)::text, 7, '0') end,
+             'it', true, 'given', f.id, null from f`, [n]);
+    await door.executor!.query(`insert into public.message_templates (kind, language, content_sid, variables) values ('broadcast', 'it', $1, '{notice}')`, [CONTENT]);
+    const [coordinator] = await door.executor!.query<{ id: string }>(`insert into public.staff (role, full_name) values ('coordinator', 'Bench') returning id`);
+    const now = new Date('2026-11-23T10:00:00+01:00');
+    const created = await door.supabase.rpc('broadcast_create', { p_staff_id: coordinator!.id, p_source: 'api', p_source_key: null, p_audience: {}, p_texts: { it: 'Open day al nido sabato alle 10.' }, p_send_at: now.toISOString(), p_now: now.toISOString() });
+    if (created.error) throw new Error(created.error.message);
+    const i18n = createTranslator();
+    const t0 = performance.now();
+    await runJob(broadcasts, { db: door.supabase, logger, config: loadConfig({}), i18n }, now);
+    const released = (performance.now() - t0) / 1000;
+
+    const dispatchers = [
+      new Dispatcher({ db: door.supabase, sender: createTelegramChannel({ token: TOKEN, apiRoot: tgApi.apiRoot }), clock: systemClock, logger }),
+      new Dispatcher({ db: door.supabase, sender: createWhatsAppChannel({ accountSid: SID, authToken: 'bench-auth-token-0123456789', from: FROM, apiBase: waApi.apiBase, choiceHint: () => '' }), clock: systemClock, logger }),
+    ];
+    const t1 = performance.now();
+    for (const d of dispatchers) d.start();
+    const left = async () => (await door.executor!.query<{ n: number }>(`select count(*)::int as n from public.outbox where kind = 'broadcast' and status in ('pending', 'sending')`))[0]!.n;
+    while ((await left()) > 0) await new Promise((r) => setTimeout(r, 500));
+    const seconds = (performance.now() - t1) / 1000;
+    for (const d of dispatchers) await d.stop();
+    await wa.settle();
+    const tgCounts = tgIds.map((id) => tg.chat(TOKEN, id).filter((m) => 'text' in m && m.text?.includes('Open day')).length);
+    const waCounts = waNumbers.map((num) => wa.messagesTo(num).length);
+    const all = [...tgCounts, ...waCounts];
+    const minimum = Math.max(n / 30, n / 80);
+    const [failed] = await door.executor!.query<{ n: number }>(`select count(*)::int as n from public.outbox where kind = 'broadcast' and status <> 'sent'`);
+    console.log(`broadcast: ${n} Telegram chats + ${n} WhatsApp numbers (template, outside 24 h): released (audience fixed, ${2 * n} rows queued) in ${released.toFixed(1)} s; sent in ${seconds.toFixed(1)} s vs theoretical minimum ${minimum.toFixed(1)} s at 30/s and 80/s in parallel = ${(seconds / minimum).toFixed(3)}×; 429s: Telegram ${tg.stats().tooManyRequests}, Twilio ${wa.stats().tooManyRequests}; not sent: ${failed!.n}; lost: ${all.filter((c) => c === 0).length}; duplicated: ${all.filter((c) => c > 1).length}`);
+    await tg.close();
+    await tgApi.close();
+    await wa.close();
+    await waApi.close();
+  });
+}
+
+const BENCHES: Record<string, () => Promise<void>> = { questions: benchQuestions, start: benchStart, rpc: benchRpc, inbound: benchInbound, outbound: benchOutbound, onboarding: benchOnboarding, reminders: benchReminders, calls: benchCalls, broadcast: benchBroadcast };
 
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(BENCHES)) {
