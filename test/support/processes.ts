@@ -22,8 +22,10 @@ export interface Finished {
 }
 
 /** Runs one of the project's entry points (functions/…) as its own process, as `npm start` or `npm run job` would. */
-export function runScript(script: string, args: string[], env: Record<string, string>): { child: ChildProcess; done: Promise<Finished>; output: () => string } {
-  const child = spawn(TSX, [script, ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function runScript(script: string, args: string[], env: Record<string, string>, opts: { direct?: boolean } = {}): { child: ChildProcess; done: Promise<Finished>; output: () => string } {
+  // direct: node itself with tsx as a loader, so a signal reaches the server with no relay in between
+  const [cmd, argv] = opts.direct ? [process.execPath, ['--import', 'tsx', script, ...args]] : [TSX, [script, ...args]];
+  const child = spawn(cmd, argv, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
