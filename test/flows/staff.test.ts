@@ -114,7 +114,7 @@ describe('staff: invitations, codes, roles and assignments', () => {
       expect.stringMatching(/^Nuova famiglia con il tuo codice: F-\d+ · Municipio 3/),
       expect.stringMatching(new RegExp(`^Ti è stata affidata una famiglia: F-${ref} · Municipio 2`)),
     ]);
-    expect(texts(await marco.tap('staff:tutors'))[0]).toBe(it_('staff.tutorLine', { tutor: `T-${tref}`, name: 'Giulia Bianchi', count: 2 }));
+    expect(texts(await marco.tap('staff:tutors'))[0]).toBe([it_('staff.tutorLineNeeds', { tutor: `T-${tref}`, name: 'Giulia Bianchi', count: 2, needs: 0 }), it_('programme.tutorsHint')].join('\n'));
     const families = texts(await giulia.tap('staff:families'))[0]!;
     expect(families).toContain(it_('staff.familiesHeader', { count: 2 }));
     expect(texts(await waiting.say('menu'))).toEqual([i18n.t('ar')('menu.title')]);
