@@ -8,6 +8,7 @@ import type { Language, Translator } from '../bot/i18n';
 import type { Logger } from '../bot/logger';
 import type { TranslationProvider } from '../bot/needs/translate';
 import { parseInstant, romeDay } from '../bot/time';
+import { call } from '../bot/flows/context';
 import { periodOf, renderReport, type ProgrammeReport } from '../bot/report/report';
 
 export interface ApiDeps {
@@ -45,11 +46,7 @@ const problem = (status: number, error: string, details?: unknown) => json(statu
  * `Authorization: Bearer <key>` of an active coordinator (npm run admin -- api-key); anything else is 401.
  */
 export function apiHandler(deps: ApiDeps) {
-  const rpc = async <T>(fn: string, args: Record<string, unknown>): Promise<T> => {
-    const { data, error } = await deps.db.rpc(fn, args);
-    if (error) throw Object.assign(new Error(`${fn}: ${error.message}`), { code: error.code });
-    return data as T;
-  };
+  const rpc = <T>(fn: string, args: Record<string, unknown>) => call<T>(deps.db, fn, args);
 
   return async (req: Request): Promise<Response> => {
     const now = deps.clock.now();
@@ -79,9 +76,8 @@ export function apiHandler(deps: ApiDeps) {
           return report ? json(200, report) : problem(404, `no broadcast B-${ref}`);
         }
         if (m[2] === '/failures' && req.method === 'GET') {
-          const exists = await rpc<BroadcastReport | null>('broadcast_report', { p_staff_id: staff.id, p_ref: ref, p_now: now.toISOString() });
-          if (!exists) return problem(404, `no broadcast B-${ref}`);
-          return json(200, await rpc<BroadcastFailure[]>('broadcast_failures', { p_staff_id: staff.id, p_ref: ref, p_limit: 10_000 }));
+          const failures = await rpc<BroadcastFailure[] | null>('broadcast_failures', { p_staff_id: staff.id, p_ref: ref, p_limit: 10_000 });
+          return failures ? json(200, failures) : problem(404, `no broadcast B-${ref}`);
         }
         if (m[2] === '/cancel' && req.method === 'POST') {
           const out = await rpc<{ status: string } | null>('broadcast_cancel', { p_staff_id: staff.id, p_ref: ref, p_now: now.toISOString() });
@@ -93,7 +89,7 @@ export function apiHandler(deps: ApiDeps) {
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === '42501') return problem(403, 'only an active coordinator may do this');
-      if (code === '22023') return problem(400, (err as Error).message.replace(/^[a-z_]+: /, ''));
+      if (code === '22023') return problem(400, (err as Error).message.replace(/^[a-z_]+ failed: /, ''));
       throw err;
     }
   };

@@ -10,7 +10,7 @@ import type { Choice, ConversationState } from '../core/types';
 import { LANGUAGES, isLanguage, type Language } from '../i18n';
 import { PROGRAMME_TZ } from '../time';
 import { ask, call, type FlowContext, type StaffProfile, type Turn } from './context';
-import { chunkText, languageName, staffRef } from './format';
+import { chunkText, familyRef, languageName, staffRef } from './format';
 import { staffMenu } from './staff';
 
 type Dimension = 'languages' | 'districts' | 'ages' | 'tutors' | 'channels';
@@ -107,10 +107,10 @@ async function pickScreen(ctx: FlowContext, state: WizardState, dim: Dimension):
   return ask(t(`broadcast.pick.${dim}`), choices, { ...state, stage: 'audience' });
 }
 
-async function languagesScreen(ctx: FlowContext, staff: StaffProfile, state: WizardState, lead?: string): Promise<Turn> {
+async function languagesScreen(ctx: FlowContext, staff: StaffProfile, state: WizardState, lead?: string, known?: AudiencePreview): Promise<Turn> {
   const { t } = ctx;
   const lng = ctx.contact.language;
-  const p = await preview(ctx, staff, state.audience);
+  const p = known ?? (await preview(ctx, staff, state.audience));
   const langs = (Object.keys(p.languages) as Language[]).sort((a, b) => (p.languages[b] ?? 0) - (p.languages[a] ?? 0));
   const lines = langs.map((l) => t('broadcast.langLine', {
     language: languageName(lng, l),
@@ -205,7 +205,7 @@ export async function broadcastTurn(ctx: FlowContext, staff: StaffProfile): Prom
     const drafts = { ...state.drafts, ...(await draftTranslations(deps.translate, state.texts.it!, missing)) };
     const shown = Object.entries(drafts).map(([l, d]) => ({ text: `${t('broadcast.draftFor', { language: languageName(ctx.contact.language, l) })}\n\n${d}` }));
     const failed = missing.filter((l) => !drafts[l]);
-    const turn = await languagesScreen(ctx, staff, { ...state, drafts }, failed.length ? t('broadcast.draftFailed', { list: failed.map((l) => languageName(ctx.contact.language, l)).join(', ') }) : undefined);
+    const turn = await languagesScreen(ctx, staff, { ...state, drafts }, failed.length ? t('broadcast.draftFailed', { list: failed.map((l) => languageName(ctx.contact.language, l)).join(', ') }) : undefined, p);
     turn.replies.unshift(...shown);
     return turn;
   }
@@ -270,7 +270,7 @@ export async function broadcastFailures(ctx: FlowContext, staff: StaffProfile, a
   const rows = await call<BroadcastFailure[]>(ctx.deps.db, 'broadcast_failures', { p_staff_id: staff.id, p_ref: ref, p_limit: 200 });
   if (!rows.length) return staffMenu(ctx, staff, t('broadcast.noFailures', { broadcast: broadcastRef(ref) }));
   const lines = rows.map((f) => t('broadcast.failureLine', {
-    family: `F-${f.family_ref}`, channel: f.channel === 'telegram' ? 'Telegram' : 'WhatsApp', language: f.language,
+    family: familyRef(f.family_ref), channel: f.channel === 'telegram' ? 'Telegram' : 'WhatsApp', language: f.language,
     reason: t(`broadcast.reason.${f.kind}`, { defaultValue: f.kind }), detail: f.reason ?? '',
   }));
   const turn = staffMenu(ctx, staff);

@@ -197,6 +197,6 @@ export async function staffNotices(ctx: FlowContext, familyId: string, key: stri
 /** Throws on an RPC error: the message stays unhandled and the provider redelivers it. */
 export async function call<T>(db: Db, fn: string, args: Record<string, unknown>): Promise<T> {
   const { data, error } = await db.rpc(fn, args);
-  if (error) throw new Error(`${fn} failed: ${error.message}`);
+  if (error) throw Object.assign(new Error(`${fn} failed: ${error.message}`), { code: error.code });
   return data as T;
 }

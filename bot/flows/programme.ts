@@ -2,7 +2,7 @@ import type { TFunction } from 'i18next';
 import { periodOf, type ProgrammeReport } from '../report/report';
 import { call, type FlowContext, type StaffProfile, type Turn } from './context';
 import { formatDate, languageName, staffRef } from './format';
-import { staffMenu } from './staff';
+import { parseRef, staffMenu } from './staff';
 
 const top = (c: Record<string, number>, n = 5) => Object.entries(c).sort((a, b) => b[1] - a[1]).slice(0, n);
 const hours = (t: TFunction, h: number | null | undefined) => (h === null || h === undefined ? '–' : h < 48 ? t('report.hours', { count: Math.round(h) }) : t('report.days', { count: Math.round(h / 24) }));
@@ -37,9 +37,8 @@ export async function programmeReport(ctx: FlowContext, staff: StaffProfile, arg
 /** /deactivate T-n asks first; the confirmed tap ends her assignments (families to the queue) and returns her open needs. */
 export async function deactivateTurn(ctx: FlowContext, staff: StaffProfile, arg: string | undefined): Promise<Turn> {
   const { t } = ctx;
-  const m = /^T-?(\d{1,9})$/i.exec(arg ?? '');
-  if (!m) return staffMenu(ctx, staff, t('staff.usage', { example: '/deactivate T-3' }));
-  const ref = Number(m[1]);
+  const ref = parseRef(arg, 'T');
+  if (ref === undefined) return staffMenu(ctx, staff, t('staff.usage', { example: '/deactivate T-3' }));
   const member = await call<{ id: string; ref: number; name: string } | null>(ctx.deps.db, 'staff_member_lookup', { p_contact_id: ctx.contact.id, p_staff_ref: ref });
   if (!member) return staffMenu(ctx, staff, t('staff.unknownTutor', { tutor: arg }));
   if (member.id === staff.id) return staffMenu(ctx, staff, t('programme.notYourself'));

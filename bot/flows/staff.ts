@@ -62,7 +62,7 @@ export function staffMenu(ctx: FlowContext, staff: Pick<StaffProfile, 'role'>, l
   return turn;
 }
 
-const parseRef = (arg: string | undefined, prefix: 'F' | 'T') => {
+export const parseRef = (arg: string | undefined, prefix: 'F' | 'T') => {
   const m = new RegExp(`^${prefix}-?(\\d{1,9})$`, 'i').exec(arg?.trim() ?? '');
   return m ? Number(m[1]) : undefined;
 };

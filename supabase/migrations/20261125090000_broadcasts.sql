@@ -402,7 +402,7 @@ $$;
 
 -- ----------------------------------------------------------------------------
 -- broadcast_failures: the recipients it did not reach, by family reference,
--- channel and reason (no names, numbers or texts)
+-- channel and reason (no names, numbers or texts); null when there is no such broadcast
 -- ----------------------------------------------------------------------------
 create function public.broadcast_failures(p_staff_id uuid, p_ref bigint, p_limit int)
 returns jsonb
@@ -413,6 +413,9 @@ as $$
 declare
   v_staff public.staff := public.coordinator_require(p_staff_id);
 begin
+  if not exists (select 1 from public.broadcasts where ref = p_ref) then
+    return null;
+  end if;
   return coalesce((
     select jsonb_agg(jsonb_build_object('family_ref', x.family_ref, 'channel', x.channel, 'language', x.language, 'kind', x.kind, 'reason', x.reason)
                      order by x.family_ref)
