@@ -50,7 +50,7 @@ async function seedFamilies(t: TestDb): Promise<Record<string, number>> {
     const [fam] = await t.sql.query<{ id: string; ref: number }>(`insert into public.families (district_code, status) values ($1, $2) returning id, ref::int as ref`, [f.district, f.familyStatus ?? 'active']);
     refs[f.name] = fam!.ref;
     await t.sql.query(`insert into public.contacts (channel, provider_id, language, language_confirmed, consent, consent_at, status, family_id, last_inbound_at)
-                       values ($1, $2, $3, true, $4, now(), $5, $6, $7)`,
+                       values ($1, $2, $3, true, $4, $7, $5, $6, $7)`,
     [f.channel, f.channel === 'whatsapp' ? `+39333000000${f.name.charCodeAt(0) - 64}` : f.name, f.language, f.consent ?? 'given', f.status ?? 'active', fam!.id, '2026-11-23T08:00:00Z']);
     await t.sql.query(`insert into public.children (family_id, name, birth_date, due_date) values ($1, 'X', $2::date, $3::date)`, [fam!.id, f.birth ?? null, f.due ?? null]);
     if (f.tutor) await t.sql.query(`insert into public.family_assignments (family_id, tutor_id) values ($1, $2)`, [fam!.id, tutors[f.tutor]]);

@@ -92,7 +92,7 @@ describe('first contact and consent', () => {
 
   it('links her to the tutor whose code she sends first, and tells the tutor when she is registered', async () => {
     const tutorContact = await makeStaff(t, 'tutor', 'Giulia Bianchi', '2001');
-    await t.sql.query(`insert into public.link_codes (code, purpose, tutor_id, created_at, expires_at) select 'K7M4QP2X', 'family', staff_id, now(), now() + interval '30 days' from public.contacts where id = $1`, [tutorContact]);
+    await t.sql.query(`insert into public.link_codes (code, purpose, tutor_id, created_at, expires_at) select 'K7M4QP2X', 'family', staff_id, $2::timestamptz, $2::timestamptz + interval '30 days' from public.contacts where id = $1`, [tutorContact, deps.clock.now().toISOString()]);
     const p = person(deps, { id: '1002', hint: 'fr' });
     expect(texts(await p.say('/start K7M4QP2X'))[0]).toBe(i18n.t('fr')('greeting.welcome'));
     await p.tap('lang:fr');
@@ -114,7 +114,7 @@ describe('first contact and consent', () => {
     const out = await p.say('ZZZZ9999');
     expect(texts(out).slice(0, 2)).toEqual([i18n.t('es')('codes.unknown'), i18n.t('es')('greeting.welcome')]);
     const tutor = await makeStaff(t, 'tutor', 'Giulia Bianchi', '2001');
-    await t.sql.query(`insert into public.link_codes (code, purpose, tutor_id, created_at, expires_at) select 'EXP9RED2', 'family', staff_id, now() - interval '40 days', now() - interval '10 days' from public.contacts where id = $1`, [tutor]);
+    await t.sql.query(`insert into public.link_codes (code, purpose, tutor_id, created_at, expires_at) select 'EXP9RED2', 'family', staff_id, $2::timestamptz - interval '40 days', $2::timestamptz - interval '10 days' from public.contacts where id = $1`, [tutor, deps.clock.now().toISOString()]);
     expect(texts(await p.say('EXP9RED2'))[0]).toBe(i18n.t('es')('codes.expired'));
   });
 

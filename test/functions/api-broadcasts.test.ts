@@ -42,9 +42,9 @@ describe('POST /api/broadcasts and the coordinators\' API', () => {
       await sql.query(`with s as (insert into public.staff (role, full_name) values ($1, $2) returning id) insert into public.api_keys (staff_id, key_hash) select id, $3 from s`, [role, name, hashKey(key)]);
     }
     for (const [who, lng, channel] of [['1', 'ar', 'telegram'], ['2', 'ar', 'whatsapp'], ['3', 'it', 'telegram'], ['4', 'zh', 'telegram']] as const) {
-      await sql.query(`with f as (insert into public.families (district_code) values ('milano-1') returning id)
-        insert into public.contacts (channel, provider_id, language, consent, family_id, last_inbound_at) select $1, $2, $3, 'given', f.id, now() from f`,
-      [channel, channel === 'whatsapp' ? `+3933300000${who}` : who, lng]);
+      await sql.query(`with f as (insert into public.families (district_code, created_at, updated_at) values ('milano-1', $4, $4) returning id)
+        insert into public.contacts (channel, provider_id, language, consent, family_id, last_inbound_at) select $1, $2, $3, 'given', f.id, $4 from f`,
+      [channel, channel === 'whatsapp' ? `+3933300000${who}` : who, lng, clock.now().toISOString()]);
     }
   });
   afterAll(async () => {
@@ -99,7 +99,7 @@ describe('POST /api/broadcasts and the coordinators\' API', () => {
     await runJob(broadcasts, { db: door.supabase, logger, config: loadConfig({}), i18n }, clock.now());
     // one goes, one is refused by the provider
     const rows = await sql.query<{ id: number }>(`select id from public.outbox where kind = 'broadcast' order by id`);
-    await sql.query(`update public.outbox set status = 'sent', delivery_status = 'read', sent_at = now() where id = $1`, [rows[0]!.id]);
+    await sql.query(`update public.outbox set status = 'sent', delivery_status = 'read', sent_at = $2 where id = $1`, [rows[0]!.id, clock.now().toISOString()]);
     await sql.query(`update public.outbox set status = 'failed', error_kind = 'contact_gone', error = 'provider error 21610' where id = $1`, [rows[1]!.id]);
     const report = await (await get('/api/broadcasts/B-1')).json();
     expect(report).toMatchObject({ ref: 1, status: 'sending', counts: { recipients: 2, queued: 2, sent: 1, delivered: 1, read: 1, failed: 1, reasons: { contact_gone: 1 } } });

@@ -43,7 +43,7 @@ describe('a whole first contact on Telegram, through grammY and the emulator', (
     await next(1);
     s.emulator.userSends(TOKEN, amina, 'يوسف');
     await next(1);
-    s.emulator.userSends(TOKEN, amina, format(subDays(new Date(), 120), 'dd/MM/yyyy'));
+    s.emulator.userSends(TOKEN, amina, format(subDays(s.clock.now(), 120), 'dd/MM/yyyy'));
     const [saved, another] = await next(2);
     expect(saved!.text).toContain('يوسف');
     press(another!, 'another:no');

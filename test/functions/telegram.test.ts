@@ -73,7 +73,7 @@ describe('Telegram through grammY and the emulator', () => {
     await s.emulator.waitForMessages(TOKEN, 3001, 2, 10_000);
     s.emulator.blockBot(TOKEN, 3001);
     const [contact] = await s.t.sql.query<{ id: string }>('select id from public.contacts');
-    await s.t.db.rpc('outbox_enqueue', { p_contact_id: contact!.id, p_idempotency_key: 'notice:blocked', p_kind: 'notice', p_priority: 5, p_payload: { text: 'news' }, p_not_before: new Date().toISOString() });
+    await s.t.db.rpc('outbox_enqueue', { p_contact_id: contact!.id, p_idempotency_key: 'notice:blocked', p_kind: 'notice', p_priority: 5, p_payload: { text: 'news' }, p_not_before: s.clock.now().toISOString() });
     s.runtime.dispatchers[0]!.notify();
     for (let i = 0; i < 50; i++) {
       const [c] = await s.t.sql.query<{ status: string }>('select status from public.contacts');

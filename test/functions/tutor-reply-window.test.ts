@@ -60,7 +60,7 @@ describe("the tutor's reply and WhatsApp's 24-hour window", () => {
     try {
       const fam = await familyWithChild(t, { providerId: MOTHER, channel: 'whatsapp', language: 'ur', birth: '2026-01-10', lastInboundAt: '2026-11-20T09:00:00Z' });
       await tutorFor(t, fam.family_id, '2001');
-      await t.sql.query(`insert into public.needs (family_id, kind, category, source, status, created_at, updated_at) values ($1, 'need', 'health', 'menu', 'open', now(), now())`, [fam.family_id]);
+      await t.sql.query(`insert into public.needs (family_id, kind, category, source, status, created_at, updated_at) values ($1, 'need', 'health', 'menu', 'open', $2, $2)`, [fam.family_id, stack.clock.now().toISOString()]);
       const [need] = await t.sql.query<{ ref: number }>(`select ref::int as ref from public.needs`);
       await person(stack.core, { id: '2001' }).say(`/reply N-${need!.ref} Ti chiamo oggi.`);
       await stack.flush();

