@@ -6,6 +6,7 @@ import type { Logger } from '../logger';
 import type { ChannelName, Choice, ConversationState, Inbound, Reply } from '../core/types';
 import type { KnowledgeBase } from '../needs/knowledge';
 import type { TranslationProvider } from '../needs/translate';
+import type { DangerMatcher } from '../safety/matcher';
 
 /** Where staff send families: the bot's Telegram username and WhatsApp number, when those channels are on. */
 export interface ChannelLinks {
@@ -25,6 +26,8 @@ export interface FlowDeps {
   knowledge?: KnowledgeBase;
   /** machine translation between her and her tutor; off when absent */
   translate?: TranslationProvider;
+  /** danger in her words; the lexicons in locales/safety when absent */
+  safety?: DangerMatcher;
 }
 
 export interface ChildRow {
@@ -125,7 +128,9 @@ export type Effect =
   | { op: 'call_help'; call_id: string; need_id: string }
   | { op: 'call_staff_applied'; need_id: string }
   | { op: 'call_outcome'; need_id: string; outcome: 'admitted' | 'ranked' | 'refused'; ranking?: number }
-  | { op: 'call_close'; code: string };
+  | { op: 'call_close'; code: string }
+  | { op: 'safety_family'; id: string; ref: number }
+  | { op: 'safety_event'; level: 'certain' | 'possible'; concept: string; language: string; outcome: 'alerted' | 'asked' | 'now' | 'tutor' | 'safe'; before_consent: boolean };
 
 export type NeedCategory = 'health' | 'education' | 'protection' | 'parenting' | 'housing' | 'work' | 'documents' | 'other';
 export type NeedOutcome = 'solved' | 'referred' | 'not_reachable' | 'not_needed';

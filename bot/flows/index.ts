@@ -11,6 +11,7 @@ import { freeText, needsStep, showOriginal } from './needs';
 import { checkinStep } from './checkin';
 import { callsStep } from './calls';
 import { firstName } from './format';
+import { safetyStep } from './safety';
 
 /** The same context, now speaking another language (after she picks one). */
 function inLanguage(ctx: FlowContext, lng: FlowContext['contact']['language']): FlowContext {
@@ -56,12 +57,37 @@ async function redeemCode(ctx: FlowContext, code: string): Promise<Turn | undefi
 }
 
 /**
- * Every message, in this order: a code; staff; consent first; STOP/START and the words that work anywhere;
- * the step she is in; the main menu.
+ * Every message, in this order: danger in her words (anyone who is not staff, in any state); a code; staff;
+ * consent first; STOP/START and the words that work anywhere; the step she is in; the main menu.
  */
 export async function decide(ctx: FlowContext): Promise<Turn> {
+  return (await safetyStep(ctx, route)) ?? route(ctx);
+}
+
+/** STOP is an opt-out: asked once more with one tap, because everything stops, her vaccination reminders too. */
+function confirmStop(ctx: FlowContext): Turn {
+  const { t } = ctx;
+  const choices = [{ id: 'pause:yes', label: t('pause.confirmYes') }, { id: 'pause:no', label: t('pause.confirmNo') }];
+  return { replies: [{ text: t(ctx.contact.consent === 'given' ? 'pause.confirm' : 'pause.confirmBefore'), choices }], conversation: { step: 'pause.confirm', offered: choices, resume: ctx.contact.conversation } };
+}
+
+async function route(ctx: FlowContext): Promise<Turn> {
   const { contact, t } = ctx;
   const state = contact.conversation;
+
+  if (state.step === 'pause.confirm' && (ctx.choice === 'pause:yes' || ctx.choice === 'pause:no')) {
+    if (ctx.choice === 'pause:no') {
+      const back = { ...ctx, contact: { ...contact, conversation: (state.resume ?? {}) as typeof state }, choice: undefined, text: '' };
+      const kept = { text: t('pause.kept') };
+      if (contact.staff) return staffMenu(back, contact.staff, kept.text);
+      return contact.consent === 'given' ? mainMenu(back, kept.text) : withLead([kept], await onboarding(back));
+    }
+    // before consent, stopping is declining: nothing is kept
+    if (contact.consent !== 'given') return { replies: [{ text: t('consent.declined') }], conversation: {}, effects: [{ op: 'forget' }] };
+    return { replies: [{ text: t('pause.stopped') }], conversation: {}, effects: [{ op: 'status', status: 'paused' }] };
+  }
+  // a word that is one of the choices she was offered is her answer, even when it is also a STOP word
+  const stop = !ctx.choice && isKeyword(t, 'stop', ctx.text);
 
   if (!ctx.text && !ctx.choice && ctx.inbound.media?.length) {
     // a photo or a voice note alone: kept (after consent) and acknowledged by the core; it may describe a need
@@ -81,7 +107,7 @@ export async function decide(ctx: FlowContext): Promise<Turn> {
   }
 
   if (contact.consent === 'given') {
-    if (isKeyword(t, 'stop', ctx.text)) return { replies: [{ text: t('pause.stopped') }], conversation: {}, effects: [{ op: 'status', status: 'paused' }] };
+    if (stop && contact.status !== 'paused') return confirmStop(ctx);
     if (isKeyword(t, 'start', ctx.text) && contact.status === 'paused') {
       const resumed = { text: t('pause.resumed') };
       const next = contact.staff ? staffMenu(ctx, contact.staff) : mainMenu(ctx);
@@ -100,8 +126,8 @@ export async function decide(ctx: FlowContext): Promise<Turn> {
 
   if (contact.staff) return staffTurn(ctx, contact.staff);
   if (contact.consent !== 'given') {
-    // STOP before consent: nothing is kept, as if she declined
-    if (isKeyword(t, 'stop', ctx.text)) return { replies: [{ text: t('consent.declined') }], conversation: {}, effects: [{ op: 'forget' }] };
+    // STOP before consent: nothing is kept, as if she declined (once she confirms)
+    if (stop) return confirmStop(ctx);
     return onboarding(ctx);
   }
 

@@ -8,6 +8,7 @@ import { firstName, languageName, needRef } from './format';
 import { herWords, needActions, needAlertMessage, type NeedAlert } from './need-alerts';
 import { mainMenu } from './menu';
 import { evictionHelp } from './calls';
+import { emergencyText } from './safety';
 
 /** The programme's areas, as rights (italy.md, "The programme the bot serves"), and "something else". */
 export const CATEGORIES: NeedCategory[] = ['health', 'education', 'protection', 'parenting', 'housing', 'work', 'documents', 'other'];
@@ -15,8 +16,6 @@ export const CATEGORIES: NeedCategory[] = ['health', 'education', 'protection', 
 /** The language staff read and write: translations go to and from it. */
 export const PROGRAMME_LANGUAGE = 'it';
 
-/** Languages the 1522 line speaks (italy.md, "Numbers and services"); for the others her tutor brings a mediator. */
-export const LANGUAGES_1522 = new Set(['it', 'en', 'fr', 'es', 'ar', 'fa', 'sq', 'ru', 'uk', 'pt', 'pl']);
 
 interface Service {
   name: string;
@@ -32,7 +31,7 @@ interface Service {
 const fold = (s: string) => s.normalize('NFKC').toLocaleLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '').normalize('NFC').replace(/[’ʼ`´]/g, "'");
 
 /** True when her message contains a phrase of the list in her language (or Italian or English): the lists are in locales, keywords.<list>. */
-export function hasPhrase(ctx: FlowContext, text: string, list: 'danger' | 'eviction'): boolean {
+export function hasPhrase(ctx: FlowContext, text: string, list: 'eviction'): boolean {
   if (!text) return false;
   const folded = fold(text);
   const said = ` ${words(folded, ctx.contact.language).join(' ')} `;
@@ -47,14 +46,6 @@ export function hasPhrase(ctx: FlowContext, text: string, list: 'danger' | 'evic
   return false;
 }
 
-/** Danger words: violence, a child in danger, wanting to hurt herself. */
-export const hasDangerWords = (ctx: FlowContext, text: string) => hasPhrase(ctx, text, 'danger');
-
-/** 112, 1522 (and whether it speaks her language) and 114, in her language. */
-export function emergencyText(t: TFunction, lng: Language): string {
-  const line1522 = LANGUAGES_1522.has(lng) ? t('needs.emergency1522Speaks', { language: languageName(lng, lng) }) : t('needs.emergency1522Mediator');
-  return [t('needs.emergencyHead'), t('needs.emergency112'), t('needs.emergency1522'), line1522, t('needs.emergency114')].join('\n');
-}
 
 async function translateForStaff(ctx: FlowContext, body: string | undefined): Promise<{ translation?: string; translation_language?: string }> {
   if (!body || !ctx.deps.translate || ctx.contact.language === PROGRAMME_LANGUAGE) return {};
@@ -161,8 +152,8 @@ async function sentToTutor(ctx: FlowContext, category: string, ref: number, effe
   return { ...menu, replies: [...lead, { text: sent }, ...(services ? [{ text: services }] : []), ...menu.replies], effects };
 }
 
-/** Danger words, or the protection area: the numbers at once, and an urgent need for her tutor. */
-async function danger(ctx: FlowContext, body: string | undefined, source: 'danger' | 'menu'): Promise<Turn> {
+/** The protection area of the help menu: the numbers at once, and an urgent need for her tutor (danger in her words: see safety.ts). */
+async function danger(ctx: FlowContext, body: string | undefined, source: 'menu'): Promise<Turn> {
   const { t } = ctx;
   const urgent = ctx.contact.family?.needs?.find((n) => n.urgency === 'urgent');
   const numbers = { text: emergencyText(t, ctx.contact.language) };
@@ -236,7 +227,6 @@ export async function needsStep(ctx: FlowContext): Promise<Turn | undefined> {
   const family = contact.family;
   if (!family) return undefined;
 
-  if (ctx.text && !ctx.choice && hasDangerWords(ctx, ctx.text)) return danger(ctx, ctx.text, 'danger');
   if (ctx.text && !ctx.choice && hasPhrase(ctx, ctx.text, 'eviction')) return eviction(ctx, ctx.text, 'text');
   if (ctx.choice === 'call:evicted') return eviction(ctx, undefined, 'menu');
 

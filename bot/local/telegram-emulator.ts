@@ -73,7 +73,8 @@ export interface TelegramEmulator {
   /** Serves `handle` on 127.0.0.1 (port 0 = any); apiRoot includes basePath, no trailing slash. */
   listen(port?: number): Promise<{ apiRoot: string; close(): Promise<void> }>;
   addBot(token: string, info?: { username?: string; firstName?: string }): BotUser;
-  userSends(token: string, user: EmulatedUser, text: string): Update;
+  /** a text, or with `voice` a voice note whose caption is `text` (Bot API: voice + caption, no text) */
+  userSends(token: string, user: EmulatedUser, text: string, voice?: { duration: number }): Update;
   userPresses(token: string, userId: number, messageId: number, data: string): Update;
   blockBot(token: string, userId: number): void;
   deactivateUser(userId: number): void;
@@ -768,7 +769,7 @@ export function createTelegramEmulator(opts: TelegramEmulatorOptions = {}): Tele
 
   // ---- user side ----
 
-  function userSends(token: string, user: EmulatedUser, text: string): Update {
+  function userSends(token: string, user: EmulatedUser, text: string, voice?: { duration: number }): Update {
     const bot = botOf(token);
     const prev = users.get(user.id);
     if (prev?.deactivated) throw new Error(`user ${user.id} is deactivated`);
@@ -777,9 +778,13 @@ export function createTelegramEmulator(opts: TelegramEmulatorOptions = {}): Tele
     let chat = bot.chats.get(u.id);
     if (!chat) bot.chats.set(u.id, (chat = { userId: u.id, nextMessageId: 1, messages: new Map(), blocked: false, version: 0, sends: [] }));
     chat.blocked = false; // writing to a bot again unblocks it
-    const commands = [...text.matchAll(/(?<=^|\s)\/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?=$|\s)/g)];
+    const commands = voice ? [] : [...text.matchAll(/(?<=^|\s)\/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?=$|\s)/g)];
+    const id = chat.nextMessageId++;
+    const content = voice
+      ? { voice: { file_id: `voice-${u.id}-${id}`, file_unique_id: `v${u.id}x${id}`, duration: voice.duration, mime_type: 'audio/ogg', file_size: 4000 * voice.duration }, ...(text ? { caption: text } : {}) }
+      : { text };
     const message = {
-      message_id: chat.nextMessageId++, from: userObject(u), chat: chatObject(u), date: seconds(), text,
+      message_id: id, from: userObject(u), chat: chatObject(u), date: seconds(), ...content,
       ...(commands.length ? { entities: commands.map((m) => ({ type: 'bot_command' as const, offset: m.index, length: m[0].length })) } : {}),
     } as SentMessage;
     chat.messages.set(message.message_id, { message, fromBot: false, deleted: false, version: chat.version });

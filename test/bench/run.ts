@@ -107,30 +107,51 @@ async function benchInbound() {
   await inboundRun(200, 1);
 }
 
+/** Our server, core and dispatcher on one embedded database, with a Telegram emulator whose limits are lifted: our side, not Telegram's pacing. */
+async function telegramRig(door: DataDoor) {
+  const emulator = createTelegramEmulator({ limits: { globalPerSecond: 1_000_000, perChatPerSecond: 1_000 } });
+  emulator.addBot(TOKEN);
+  const api = await emulator.listen();
+  const channel = createTelegramChannel({ token: TOKEN, apiRoot: api.apiRoot, limits: { perSecond: 1_000_000, perChatPerSecond: 0 } });
+  await channel.bot.init();
+  const dispatcher = new Dispatcher({ db: door.supabase, sender: channel, clock: systemClock, logger, batchSize: 200 });
+  const core = { db: door.supabase, i18n: createTranslator(), clock: systemClock, logger };
+  connectTelegramToCore(channel, (inbound) => handleInbound(core, inbound), () => dispatcher.notify());
+  const secret = 'bench-secret';
+  const app = createApp({ config: loadConfig({}), logger, clock: systemClock, door, startedAt: new Date(), channels: { mounts: [], telegramWebhook: telegramWebhookHandler(channel, secret) } });
+  const server = await serveFetch(app);
+  dispatcher.start();
+  let updateId = 900_000;
+  return {
+    emulator,
+    /** her chat exists at the emulator (as once she opened it); not timed */
+    open: (id: number) => emulator.userSends(TOKEN, { id, firstName: 'M' }, 'hi'),
+    /** a private-chat message as Telegram would post it to our webhook */
+    post: async (id: number, text: string) => {
+      const update = { update_id: ++updateId, message: { message_id: 2, date: 1, chat: { id, type: 'private', first_name: 'M' }, from: { id, is_bot: false, first_name: 'M', language_code: 'it' }, text } };
+      const res = await fetch(`${server.url}/telegram/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': secret }, body: JSON.stringify(update) });
+      if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
+    },
+    close: async () => {
+      await dispatcher.stop();
+      await server.close();
+      await emulator.close();
+      await api.close();
+    },
+  };
+}
+
 async function inboundRun(n: number, concurrency: number) {
   await withEmbedded(async (door) => {
-    // provider limits lifted here: this measures our side, not Telegram's pacing
-    const emulator = createTelegramEmulator({ limits: { globalPerSecond: 1_000_000, perChatPerSecond: 1_000 } });
-    emulator.addBot(TOKEN);
-    const api = await emulator.listen();
+    const rig = await telegramRig(door);
     const ids = Array.from({ length: n }, (_, i) => 6_000_000 + concurrency * 100_000 + i);
-    for (const id of ids) emulator.userSends(TOKEN, { id, firstName: 'M' }, 'hi');
-    const channel = createTelegramChannel({ token: TOKEN, apiRoot: api.apiRoot, limits: { perSecond: 1_000_000, perChatPerSecond: 0 } });
-    await channel.bot.init();
-    const dispatcher = new Dispatcher({ db: door.supabase, sender: channel, clock: systemClock, logger, batchSize: 200 });
-    const core = { db: door.supabase, i18n: createTranslator(), clock: systemClock, logger };
-    connectTelegramToCore(channel, (inbound) => handleInbound(core, inbound), () => dispatcher.notify());
-    const secret = 'bench-secret';
-    const app = createApp({ config: loadConfig({}), logger, clock: systemClock, door, startedAt: new Date(), channels: { mounts: [], telegramWebhook: telegramWebhookHandler(channel, secret) } });
-    const server = await serveFetch(app);
-    dispatcher.start();
-
+    for (const id of ids) rig.open(id);
     const started = new Map<number, number>();
     const replied = new Map<number, number>();
     let watching = true;
     const watcher = (async () => {
       while (watching) {
-        for (const [id, t] of started) if (!replied.has(id) && emulator.chat(TOKEN, id).length > 0) replied.set(id, performance.now() - t);
+        for (const [id, t] of started) if (!replied.has(id) && rig.emulator.chat(TOKEN, id).length > 0) replied.set(id, performance.now() - t);
         await new Promise((r) => setTimeout(r, 2));
       }
     })();
@@ -138,12 +159,9 @@ async function inboundRun(n: number, concurrency: number) {
     let next = 0;
     await Promise.all(Array.from({ length: concurrency }, async () => {
       while (next < n) {
-        const i = next++;
-        const id = ids[i]!;
-        const update = { update_id: 900_000 + i, message: { message_id: 2, date: 1, chat: { id, type: 'private', first_name: 'M' }, from: { id, is_bot: false, first_name: 'M', language_code: 'it' }, text: 'ciao' } };
+        const id = ids[next++]!;
         started.set(id, performance.now());
-        const res = await fetch(`${server.url}/telegram/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': secret }, body: JSON.stringify(update) });
-        if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
+        await rig.post(id, 'ciao');
       }
     }));
     const accepted = (performance.now() - t0) / 1000;
@@ -153,10 +171,7 @@ async function inboundRun(n: number, concurrency: number) {
     await watcher;
     const lat = [...replied.values()].sort((a, b) => a - b);
     console.log(`inbound: ${n} Telegram webhook updates (new contacts, ${concurrency} concurrent) accepted in ${accepted.toFixed(1)} s = ${(n / accepted).toFixed(0)} updates/s on the embedded database, all answered in ${answered.toFixed(1)} s = ${(n / answered).toFixed(0)} conversations/s end to end (2 replies each); update → reply at the provider p50 ${ms(quantile(lat, 0.5))}, p99 ${ms(quantile(lat, 0.99))}`);
-    await dispatcher.stop();
-    await server.close();
-    await emulator.close();
-    await api.close();
+    await rig.close();
   });
 }
 
@@ -250,6 +265,77 @@ async function benchQuestions(n = Number(process.env.BENCH_QUESTIONS ?? 200)) {
   });
 }
 
+/**
+ * Safety: recall and false alarms per language on the corpora (main part, which the lexicons were tuned on, and the
+ * held-out part, which they never saw), recall per concept, the matcher's cost per message against the phrase-list
+ * check it replaced, and a first danger message → the numbers at the provider against a first "ciao" in the same run.
+ */
+async function benchSafety(n = Number(process.env.BENCH_SAFETY ?? 60)) {
+  const { LANGUAGES } = await import('../../bot/i18n');
+  const { CONCEPTS } = await import('../../bot/safety/lexicon');
+  const { dangerMatcher } = await import('../../bot/safety/matcher');
+  const { hasPhrase } = await import('../../bot/flows/needs');
+  const { readCorpus, score } = await import('../safety/corpus');
+  const matcher = dangerMatcher();
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const rows: string[][] = [['lang', 'recall', 'false alarms', 'held-out recall', 'held-out false alarms', 'self-harm as self-harm', ...CONCEPTS]];
+  const all: string[] = [];
+  const totals = { d: 0, c: 0, o: 0, a: 0, hd: 0, hc: 0, ho: 0, ha: 0 };
+  for (const lng of LANGUAGES) {
+    const corpus = readCorpus(lng);
+    const main = score(matcher, lng, corpus.danger, corpus.ordinary);
+    const held = score(matcher, lng, corpus.heldout.danger, corpus.heldout.ordinary);
+    const both = score(matcher, lng, [...corpus.danger, ...corpus.heldout.danger], []);
+    Object.assign(totals, { d: totals.d + main.danger, c: totals.c + main.caught, o: totals.o + main.ordinary, a: totals.a + main.alarms, hd: totals.hd + held.danger, hc: totals.hc + held.caught, ho: totals.ho + held.ordinary, ha: totals.ha + held.alarms });
+    rows.push([lng, `${pct(main.recall)} (${main.caught}/${main.danger})`, `${pct(main.falseAlarms)} (${main.alarms}/${main.ordinary})`, `${pct(held.recall)} (${held.caught}/${held.danger})`, `${pct(held.falseAlarms)} (${held.alarms}/${held.ordinary})`,
+      `${both.selfHarmRight[0]}/${both.selfHarmRight[1]}`, ...CONCEPTS.map((c) => { const [k, t] = both.concepts[c] ?? [0, 0]; return `${k}/${t}`; })]);
+    all.push(...[...corpus.danger, ...corpus.ordinary, ...corpus.heldout.danger, ...corpus.heldout.ordinary].map((m) => m.text));
+  }
+  rows.push(['all', `${pct(totals.c / totals.d)}`, `${pct(totals.a / totals.o)}`, `${pct(totals.hc / totals.hd)}`, `${pct(totals.ha / totals.ho)}`, '', ...CONCEPTS.map(() => '')]);
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  console.log('safety: the danger matcher on the corpora (concept columns: main + held-out danger messages heard, either level)');
+  for (const r of rows) console.log(`  ${r.map((c, i) => c.padEnd(widths[i]!)).join('  ')}`);
+
+  // cost per message: every lexicon listens to every message; the baseline is the phrase-list check it replaced
+  const time = (f: (text: string) => unknown) => {
+    for (const t of all.slice(0, 200)) f(t);
+    const t0 = performance.now();
+    for (let r = 0; r < 5; r++) for (const t of all) f(t);
+    return (performance.now() - t0) / (5 * all.length);
+  };
+  const i18n = createTranslator();
+  const ctx = (lng: string) => ({ contact: { language: lng }, deps: { i18n } }) as never;
+  const phrase = time((t) => hasPhrase(ctx('it'), t, 'eviction'));
+  const lexicons = time((t) => matcher.assess(t, ['it']));
+  console.log(`safety: per message over ${all.length} corpus messages: matcher (13 lexicons) ${(lexicons * 1000).toFixed(1)} µs; phrase lists of one language (baseline) ${(phrase * 1000).toFixed(1)} µs; ratio ${(lexicons / phrase).toFixed(1)}×`);
+
+  // a first message → the first reply at the provider: danger (numbers + urgent request + alert) vs hello (language menu)
+  const danger = LANGUAGES.flatMap((l) => readCorpus(l).danger.map((m) => m.text));
+  const p50: Record<string, number> = {};
+  for (const [label, texts] of [['hello', ['ciao', 'salam', 'hello', 'hola']], ['danger', danger]] as const) {
+    await withEmbedded(async (door) => {
+      await door.executor!.query(`with s as (insert into public.staff (role, full_name) values ('coordinator', 'Anna Rossi') returning id)
+        insert into public.contacts (channel, provider_id, language, language_confirmed, consent, staff_id) select 'telegram', '5999999', 'it', true, 'given', id from s`);
+      const rig = await telegramRig(door);
+      rig.open(5_999_999);
+      const lat: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const id = 7_000_000 + i;
+        rig.open(id);
+        const t0 = performance.now();
+        await rig.post(id, texts[i % texts.length]!);
+        while (rig.emulator.chat(TOKEN, id).length === 0) await new Promise((r) => setTimeout(r, 1));
+        lat.push(performance.now() - t0);
+      }
+      lat.sort((a, b) => a - b);
+      p50[label] = quantile(lat, 0.5);
+      const ratio = label === 'danger' ? `; ${(p50.danger! / p50.hello!).toFixed(2)}× the p50 of a first "hello"` : '';
+      console.log(`safety: first message "${label}" from ${n} new contacts, one after another → first reply at the provider p50 ${ms(quantile(lat, 0.5))}, p99 ${ms(quantile(lat, 0.99))}${ratio}`);
+      await rig.close();
+    });
+  }
+}
+
 /** The calls job over many families on an opening day, and her nido menu per message. */
 async function benchCalls(n = Number(process.env.BENCH_CALLS_FAMILIES ?? 10000), menus = Number(process.env.BENCH_CALLS_MENUS ?? 200)) {
   const { calls } = await import('../../functions/jobs/calls');
@@ -335,7 +421,7 @@ async function benchBroadcast() {
   });
 }
 
-const BENCHES: Record<string, () => Promise<void>> = { questions: benchQuestions, start: benchStart, rpc: benchRpc, inbound: benchInbound, outbound: benchOutbound, onboarding: benchOnboarding, reminders: benchReminders, calls: benchCalls, broadcast: benchBroadcast };
+const BENCHES: Record<string, () => Promise<void>> = { safety: benchSafety, questions: benchQuestions, start: benchStart, rpc: benchRpc, inbound: benchInbound, outbound: benchOutbound, onboarding: benchOnboarding, reminders: benchReminders, calls: benchCalls, broadcast: benchBroadcast };
 
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(BENCHES)) {

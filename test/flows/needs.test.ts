@@ -166,8 +166,8 @@ describe('needs: from her words to her tutor and back', () => {
     const lt = i18n.t(lng);
     for (const n of ['112', '1522', '114']) expect(replies[0]).toContain(n);
     expect(replies[0]).toContain(lng === 'zh' ? lt('needs.emergency1522Mediator') : lt('needs.emergency1522Speaks', { language: new Intl.DisplayNames([lng], { type: 'language' }).of(lng) }));
-    expect(replies[1]).toBe(lt('needs.urgentSent'));
     const [need] = await needRow();
+    expect(replies[1]).toBe(lt('safety.toldTutor', { tutor: 'Giulia', need: `N-${need!.ref}` }));
     expect(need).toMatchObject({ urgency: 'urgent', category: 'protection', source: 'danger', status: 'open' });
 
     const at = (minutes: number) => new Date(new Date(NOW).getTime() + minutes * 60_000);

@@ -73,10 +73,13 @@ describe('first contact and consent', () => {
     expect(await personalRows(t)).toMatchObject({ contacts: 0, outbox: 0 });
   });
 
-  it('treats STOP before consent as a no', async () => {
+  it('treats STOP before consent as a no, once she confirms it', async () => {
     const p = person(deps, { id: '77', hint: 'it' });
     await p.say('ciao');
-    expect(texts(await p.say('basta'))).toEqual([it_('consent.declined')]);
+    const asked = await p.say('STOP');
+    expect(texts(asked)).toEqual([it_('pause.confirmBefore')]);
+    expect(choiceIds(asked)).toEqual(['pause:yes', 'pause:no']);
+    expect(texts(await p.tap('pause:yes'))).toEqual([it_('consent.declined')]);
     await deliverAll(t);
     expect((await personalRows(t)).contacts).toBe(0);
   });
@@ -125,7 +128,8 @@ describe('first contact and consent', () => {
     const changed = await p.say('English');
     expect(texts(changed)).toEqual([i18n.t('en')('greeting.languageSet'), i18n.t('en')('menu.title')]);
 
-    expect(texts(await p.say('STOP'))).toEqual([i18n.t('en')('pause.stopped')]);
+    expect(texts(await p.say('STOP'))).toEqual([i18n.t('en')('pause.confirm')]);
+    expect(texts(await p.tap('pause:yes'))).toEqual([i18n.t('en')('pause.stopped')]);
     const [paused] = await t.sql.query<{ status: string }>(`select status from public.contacts where provider_id = '1004'`);
     expect(paused!.status).toBe('paused');
     // a business message waits while she is paused; her replies still go

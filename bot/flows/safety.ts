@@ -1,0 +1,229 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TFunction } from 'i18next';
+import type { Choice, Reply } from '../core/types';
+import type { Language } from '../i18n';
+import type { Concept } from '../safety/lexicon';
+import { SAFETY_DIR } from '../safety/lexicon';
+import { dangerMatcher, type Assessment } from '../safety/matcher';
+import { call, type Effect, type FamilyProfile, type FlowContext, type MediaRef, type NeedCategory, type Turn } from './context';
+import { firstName, languageName, needRef } from './format';
+import { isKeyword } from './keywords';
+import { mainMenu } from './menu';
+import { herWords, needAlertMessage } from './need-alerts';
+
+/** Languages the 1522 line speaks (italy.md, "Numbers and services"); for the others her tutor brings a mediator. */
+export const LANGUAGES_1522 = new Set(['it', 'en', 'fr', 'es', 'ar', 'fa', 'sq', 'ru', 'uk', 'pt', 'pl']);
+
+/** A listening line for someone who wants to die: data, with its source and whether its hours are confirmed. */
+interface ListeningLine {
+  name: string;
+  phone: string;
+  hours: string;
+  unverified: boolean;
+}
+let line: ListeningLine | undefined;
+const listeningLine = (): ListeningLine => (line ??= (JSON.parse(readFileSync(join(SAFETY_DIR, 'lines.json'), 'utf8')) as { listening: ListeningLine }).listening);
+
+/** 112, 1522 (and whether it speaks her language) and 114, in her language. */
+export function emergencyText(t: TFunction, lng: Language): string {
+  const line1522 = LANGUAGES_1522.has(lng) ? t('needs.emergency1522Speaks', { language: languageName(lng, lng) }) : t('needs.emergency1522Mediator');
+  return [t('needs.emergencyHead'), t('needs.emergency112'), t('needs.emergency1522'), line1522, t('needs.emergency114')].join('\n');
+}
+
+/** For a woman who wants to die or to hurt herself: 112 and someone to talk to, never a menu. */
+export function selfHarmText(t: TFunction): string {
+  const l = listeningLine();
+  return [t('safety.selfHead'), t('safety.self112'), t('safety.selfLine', { name: l.name, phone: l.phone, hours: l.hours }), ...(l.unverified ? [t('safety.selfLineCheck')] : [])].join('\n');
+}
+
+const numbersFor = (t: TFunction, lng: Language, concepts: Concept[]) =>
+  concepts.length && concepts.every((c) => c === 'self_harm') ? selfHarmText(t) : emergencyText(t, lng);
+
+/** Self-harm is a health matter for her tutor; everything else heard here is protection. */
+const categoryOf = (concepts: Concept[]): NeedCategory => (concepts.length && concepts.every((c) => c === 'self_harm') ? 'health' : 'protection');
+
+interface SafetyState {
+  [key: string]: unknown;
+  step: 'safety.ask';
+  offered: Choice[];
+  body?: string;
+  media?: MediaRef[];
+  concepts: Concept[];
+  lng: Language;
+  /** where she was before the question: she goes back there when she is safe */
+  resume: Record<string, unknown>;
+}
+
+/** The language to answer in: her words' language when heard, else her confirmed language, else the hint. */
+function replyLanguage(ctx: FlowContext, heard?: Language): Language {
+  if (heard) return heard;
+  if (ctx.contact.languageConfirmed) return ctx.contact.language;
+  return ctx.inbound.languageHint ?? ctx.contact.language;
+}
+
+/** Her family, or a new one for her safety before she has registered (only its number: no children, no district). */
+async function familyForSafety(ctx: FlowContext): Promise<{ family: FamilyProfile; effects: Effect[] }> {
+  if (ctx.contact.family) return { family: ctx.contact.family, effects: [] };
+  const ref = Number(await call<number | string>(ctx.deps.db, 'family_ref_next', {}));
+  const id = randomUUID();
+  return {
+    family: { id, ref, district_code: null, district_name: null, caller_name: null, tutor: null, children: [], needs: [] },
+    effects: [{ op: 'safety_family', id, ref }],
+  };
+}
+
+const mediaOf = (ctx: FlowContext): MediaRef[] => (ctx.inbound.media ?? []).map((m) => ({ kind: m.kind, ref: m.ref }));
+
+/** Her words (and media) join a request already open for her safety; her tutor (or the coordinators) are told. */
+async function addToRequest(ctx: FlowContext, family: FamilyProfile, need: { id: string; ref: number }, lng: Language, body: string | undefined, media: MediaRef[], effects: Effect[]): Promise<Effect[]> {
+  const messageId = randomUUID();
+  const notices = await staffNoticesFor(ctx, family, `need:${need.id}:msg:${messageId}`, (t, reader) => [
+    t('staff.needFollowUp', { need: needRef(need.ref), family: `F-${family.ref}`, name: family.caller_name ?? t('staff.noName') }),
+    ...herWords(t, reader, { language: lng, body, media }),
+  ].join('\n'));
+  return [...effects, { op: 'need_message', need_id: need.id, message_id: messageId, language: lng, ...(body ? { body } : {}), ...(media.length ? { media } : {}) }, ...notices];
+}
+
+/**
+ * An urgent request for her tutor, or the coordinators while she has none (or a normal one when she asks to talk
+ * to her tutor); her words join a request already urgent rather than opening a second one.
+ */
+async function urgentRequest(ctx: FlowContext, lng: Language, concepts: Concept[], body: string | undefined, media: MediaRef[], urgency: 'urgent' | 'normal'): Promise<{ effects: Effect[]; ref: number; already: boolean }> {
+  const { family, effects } = await familyForSafety(ctx);
+  const open = family.needs?.find((n) => n.urgency === 'urgent');
+  if (open && urgency === 'urgent') return { effects: await addToRequest(ctx, family, open, lng, body, media, effects), ref: open.ref, already: true };
+  const ref = Number(await call<number | string>(ctx.deps.db, 'need_ref_next', {}));
+  const id = randomUUID();
+  const category = categoryOf(concepts);
+  const beforeConsent = ctx.contact.consent !== 'given';
+  effects.push({
+    op: 'need_open', id, ref, message_id: randomUUID(), kind: 'need', category, urgency, source: 'danger', language: lng,
+    ...(body ? { body } : {}), ...(media.length ? { media } : {}),
+    details: { concepts, heard_in: lng, ...(beforeConsent ? { before_consent: true } : {}) },
+  });
+  const notices = await staffNoticesFor(ctx, family, `need:${id}:alert`, (t, reader) => {
+    const context = [t('staff.safetyHeard', { concepts: concepts.map((c) => t(`staff.safetyConcept.${c}`)).join(', ') }), ...(beforeConsent ? [t('staff.safetyBeforeConsent')] : [])].join('\n');
+    return needAlertMessage(t, reader, { ref, kind: 'need', category, urgency, familyRef: family.ref, callerName: family.caller_name, district: family.district_name, children: family.children, language: lng, body, media, context }, ctx.today);
+  });
+  return { effects: [...effects, ...notices], ref, already: false };
+}
+
+/** staffNotices for a family that may exist only in this turn's effects. */
+async function staffNoticesFor(ctx: FlowContext, family: FamilyProfile, key: string, render: (t: TFunction, lng: Language) => string | Reply): Promise<Effect[]> {
+  type Recipient = { contact_id: string; language: Language };
+  const recipients = await call<{ tutor: Recipient[]; coordinators: Recipient[] }>(ctx.deps.db, 'notice_recipients', { p_family_id: family.id });
+  const to = recipients.tutor.length ? recipients.tutor : recipients.coordinators;
+  return to.map((r) => {
+    const message = render(ctx.deps.i18n.t(r.language), r.language);
+    return { op: 'enqueue', contact_id: r.contact_id, key: `${key}:${r.contact_id}`, kind: 'staff_notice', payload: typeof message === 'string' ? { text: message } : message };
+  });
+}
+
+/** Where the conversation goes after the numbers: a registered mother keeps her menu; before consent, nothing is asked. */
+function told(ctx: FlowContext, t: TFunction, ref: number, already: boolean): Reply {
+  const tutor = ctx.contact.family?.tutor;
+  if (already) return { text: t('needs.urgentAgain') };
+  return { text: tutor ? t('safety.toldTutor', { tutor: firstName(tutor.name), need: needRef(ref) }) : t('safety.toldTeam', { need: needRef(ref) }) };
+}
+
+const event = (ctx: FlowContext, lng: Language, level: 'certain' | 'possible', concept: Concept | 'menu', outcome: 'alerted' | 'asked' | 'now' | 'tutor' | 'safe'): Effect =>
+  ({ op: 'safety_event', level, concept, language: lng, outcome, before_consent: ctx.contact.consent !== 'given' });
+
+/** Danger heard for certain: the numbers at once, and an urgent request. */
+async function certain(ctx: FlowContext, lng: Language, concepts: Concept[], body: string | undefined, media: MediaRef[], resume: Record<string, unknown>): Promise<Turn> {
+  const t = ctx.deps.i18n.t(lng);
+  const opened = await urgentRequest(ctx, lng, concepts, body, media, 'urgent');
+  return {
+    replies: [{ text: numbersFor(t, lng, concepts) }, told(ctx, t, opened.ref, opened.already)],
+    // a registered mother finds her menu again with her next word; before consent she is not asked anything now
+    conversation: ctx.contact.consent === 'given' ? {} : { ...resume, step: 'safety.open' },
+    language: lng,
+    effects: [...opened.effects, event(ctx, lng, 'certain', concepts[0]!, 'alerted')],
+  };
+}
+
+function askNow(ctx: FlowContext, lng: Language, assessment: Assessment, body: string | undefined, media: MediaRef[]): Turn {
+  const t = ctx.deps.i18n.t(lng);
+  const choices: Choice[] = [
+    { id: 'safety:now', label: t('safety.yesNow') },
+    { id: 'safety:tutor', label: t('safety.talkTutor') },
+    { id: 'safety:safe', label: t('safety.imSafe') },
+  ];
+  const state: SafetyState = { step: 'safety.ask', offered: choices, concepts: assessment.concepts, lng, resume: ctx.contact.conversation, ...(body ? { body } : {}), ...(media.length ? { media } : {}) };
+  return {
+    replies: [{ text: numbersFor(t, lng, assessment.concepts) }, { text: t('safety.askNow'), choices }],
+    conversation: state,
+    language: lng,
+    effects: [event(ctx, lng, 'possible', assessment.concepts[0]!, 'asked')],
+  };
+}
+
+/** Her answer to "are you in danger now?". */
+async function answer(ctx: FlowContext, state: SafetyState, next: (resumed: FlowContext) => Promise<Turn>): Promise<Turn | undefined> {
+  const lng = state.lng;
+  const t = ctx.deps.i18n.t(lng);
+  const concept = state.concepts[0] ?? 'fear';
+  if (ctx.choice === 'safety:now') {
+    const turn = await certain(ctx, lng, state.concepts, state.body, state.media ?? [], state.resume);
+    return { ...turn, effects: [...(turn.effects ?? []), event(ctx, lng, 'possible', concept, 'now')] };
+  }
+  if (ctx.choice === 'safety:tutor') {
+    const opened = await urgentRequest(ctx, lng, state.concepts, state.body, state.media ?? [], 'normal');
+    const tutor = ctx.contact.family?.tutor;
+    const text = tutor ? t('needs.sent', { tutor: firstName(tutor.name), need: needRef(opened.ref) }) : t('needs.sentNoTutor', { need: needRef(opened.ref) });
+    return {
+      replies: [{ text }],
+      conversation: ctx.contact.consent === 'given' ? {} : { ...state.resume, step: 'safety.open' },
+      language: lng,
+      effects: [...opened.effects, event(ctx, lng, 'possible', concept, 'tutor')],
+    };
+  }
+  // safe, or she went on with something else: back where she was, and the alarm counted as false only when she says so
+  const resumed: FlowContext = { ...ctx, contact: { ...ctx.contact, conversation: state.resume as FlowContext['contact']['conversation'] }, choice: ctx.choice === 'safety:safe' ? undefined : ctx.choice };
+  if (ctx.choice === 'safety:safe') {
+    // a registered mother finds her menu; before consent, the welcome goes on where it was
+    const thanks = t('safety.safeThanks');
+    const after = ctx.contact.consent === 'given' ? mainMenu({ ...resumed, t }, thanks) : await next({ ...resumed, text: '' });
+    const replies = ctx.contact.consent === 'given' ? after.replies : [{ text: thanks }, ...after.replies];
+    return { ...after, replies, effects: [event(ctx, lng, 'possible', concept, 'safe'), ...(after.effects ?? [])] };
+  }
+  return next(resumed);
+}
+
+/**
+ * Before anything else, for everyone who is not staff: danger in her words (a message, a caption), in any state,
+ * in any of the 13 languages. Certain → the numbers and an urgent request; possible → the numbers and one question.
+ * `next` is the rest of the conversation, for her answer "I am safe" or when she writes something else.
+ */
+export async function safetyStep(ctx: FlowContext, next: (ctx: FlowContext) => Promise<Turn>): Promise<Turn | undefined> {
+  if (ctx.contact.staff) return undefined;
+  const state = ctx.contact.conversation as Partial<SafetyState> & { step?: string; needId?: string };
+  const text = ctx.inbound.choiceId ? '' : ctx.text;
+  const assessment = text ? (ctx.deps.safety ?? dangerMatcher()).assess(text, [...(ctx.contact.languageConfirmed ? [ctx.contact.language] : []), ...(ctx.inbound.languageHint ? [ctx.inbound.languageHint] : []), ctx.contact.language]) : undefined;
+  if (assessment && assessment.level !== 'none') {
+    const lng = replyLanguage(ctx, assessment.language);
+    const resume = state.step === 'safety.ask' || state.step === 'safety.open' ? (state.resume as Record<string, unknown> | undefined) ?? {} : ctx.contact.conversation;
+    const media = mediaOf(ctx);
+    if (assessment.level === 'certain') return certain(ctx, lng, assessment.concepts, text, media, resume);
+    // a weaker word while a request for her safety is already open: it joins the request, no second question
+    const open = ctx.contact.family?.needs?.find((n) => n.urgency === 'urgent');
+    if (open) return certain(ctx, lng, assessment.concepts, text, media, resume);
+    return askNow(ctx, lng, assessment, text, media);
+  }
+  if (state.step === 'safety.ask') return answer(ctx, state as SafetyState, next);
+  if (state.step === 'safety.open' && ctx.contact.consent !== 'given') {
+    // before consent, with a request open for her safety: what she writes reaches the staff, until they close it
+    const open = ctx.contact.family?.needs?.find((n) => n.urgency === 'urgent') ?? ctx.contact.family?.needs?.[0];
+    if (!open) return next({ ...ctx, contact: { ...ctx.contact, conversation: { ...state, step: undefined } } });
+    if (ctx.choice?.startsWith('lang:') || ctx.choice?.startsWith('consent:') || ctx.choice?.startsWith('pause:') || isKeyword(ctx.t, 'stop', ctx.text)) return next(ctx);
+    const lng = replyLanguage(ctx);
+    const t = ctx.deps.i18n.t(lng);
+    const media = mediaOf(ctx);
+    if (!ctx.text && !media.length) return undefined;
+    const effects = await addToRequest(ctx, ctx.contact.family!, open, lng, ctx.text || undefined, media, []);
+    return { replies: [{ text: t('safety.passedOn') }], conversation: state, effects };
+  }
+  return undefined;
+}
