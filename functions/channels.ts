@@ -8,7 +8,7 @@ import { handleInbound, type CoreDeps } from '../bot/core/conversation';
 import type { Db } from '../bot/db/client';
 import type { FetchHandler } from '../bot/http/node-adapter';
 import { isLanguage, type Translator } from '../bot/i18n';
-import { dangerMatcher } from '../bot/safety/matcher';
+import { dangerMatcher, type DangerMatcher } from '../bot/safety/matcher';
 import { KnowledgeBase } from '../bot/needs/knowledge';
 import { libreTranslate } from '../bot/needs/translate';
 import { playgroundHandler } from '../bot/local/playground';
@@ -45,6 +45,8 @@ export interface ChannelDeps {
   /** the port the server actually listens on (local mode points the emulators at it) */
   port: number;
   routes: ChannelRoutes;
+  /** the danger lexicons, read before the server listens (main.ts); read here when absent */
+  safety?: DangerMatcher;
 }
 
 /** Local mode's fixed identities: a bot and a WhatsApp sender that exist only in the emulators. */
@@ -58,8 +60,7 @@ export async function startChannels(deps: ChannelDeps): Promise<ChannelRuntime> 
   const core: CoreDeps = {
     db, i18n, clock, logger, links,
     knowledge: new KnowledgeBase(db, clock),
-    // read at start: a lexicon a reviewer broke stops the start with its file and key, not her first message
-    safety: dangerMatcher(),
+    safety: deps.safety ?? dangerMatcher(),
     ...(config.translate ? { translate: libreTranslate({ ...config.translate, logger }) } : {}),
   };
   const handle = (inbound: Parameters<typeof handleInbound>[1]) => handleInbound(core, inbound);

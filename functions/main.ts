@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '../bot/config';
 import { announceServer, openDataDoor } from '../bot/db/client';
 import { serveFetch } from '../bot/http/node-adapter';
 import { createLogger } from '../bot/logger';
+import { dangerMatcher } from '../bot/safety/matcher';
 import { createTranslator } from '../bot/i18n';
 import { libreTranslate } from '../bot/needs/translate';
 import { startChannels, type ChannelRoutes } from './channels';
@@ -33,6 +34,8 @@ async function main() {
 
   const door = await openDataDoor(config, { logger });
   const i18n = createTranslator();
+  // read before listening: a lexicon a reviewer broke stops the start with its file and key, not her first message
+  const safety = dangerMatcher();
   const routes: ChannelRoutes = { mounts: [] };
   const translate = config.translate ? libreTranslate({ ...config.translate, logger }) : undefined;
   const app = createApp({ config, logger, clock, door, startedAt, channels: routes, i18n, translate });
@@ -46,7 +49,7 @@ async function main() {
     process.exit(1);
   }
   if (config.database.kind === 'embedded' && door.mode === 'embedded') await announceServer(config.database.dataDir, served.port);
-  const channels = await startChannels({ config, logger, clock, db: door.supabase, i18n, port: served.port, routes });
+  const channels = await startChannels({ config, logger, clock, db: door.supabase, i18n, port: served.port, routes, safety });
   const scheduler = scheduleJobs({ db: door.supabase, logger, config, i18n }, clock);
 
   logger.info(

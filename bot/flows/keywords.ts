@@ -1,4 +1,7 @@
 import type { TFunction } from 'i18next';
+import type { Language } from '../i18n';
+import { words } from '../needs/knowledge';
+import type { FlowContext } from './context';
 
 export type Keyword = 'stop' | 'start' | 'menu' | 'language' | 'original';
 
@@ -17,4 +20,23 @@ export function codeIn(text: string): string | undefined {
   const m = /^(?:\/start\s+)?([A-Za-z0-9]{8})$/.exec(text.trim());
   if (!m || !/\d/.test(m[1]!) || !/[A-Za-z]/.test(m[1]!)) return undefined;
   return m[1]!.toUpperCase();
+}
+
+/** Case, Latin accents and apostrophe variants folded, so "perdhunim" finds "përdhunim" and ’ finds '. */
+const foldPhrase = (s: string) => s.normalize('NFKC').toLocaleLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '').normalize('NFC').replace(/[’ʼ`´]/g, "'");
+
+/** True when her message contains a phrase of the list in her language (or Italian or English): the lists are in locales, keywords.<list>. */
+export function hasPhrase(ctx: FlowContext, text: string, list: 'eviction'): boolean {
+  if (!text) return false;
+  const folded = foldPhrase(text);
+  const said = ` ${words(folded, ctx.contact.language).join(' ')} `;
+  for (const lng of new Set([ctx.contact.language, 'it', 'en'] as Language[])) {
+    for (const phrase of ctx.deps.i18n.t(lng)(`keywords.${list}`).split('|')) {
+      const p = foldPhrase(phrase.trim());
+      if (!p) continue;
+      // scripts written without spaces (Chinese): the phrase as it stands; others: whole words
+      if (/\p{Script=Han}/u.test(p) ? folded.includes(p) : said.includes(` ${words(p, lng).join(' ')} `)) return true;
+    }
+  }
+  return false;
 }

@@ -3,6 +3,7 @@ import type { TFunction } from 'i18next';
 import type { Choice, Reply } from '../core/types';
 import type { Language } from '../i18n';
 import { words } from '../needs/knowledge';
+import { hasPhrase } from './keywords';
 import { ask, call, staffNotices, type Effect, type FlowContext, type MediaRef, type NeedCategory, type NeedOpen, type OpenNeed, type Turn } from './context';
 import { firstName, languageName, needRef } from './format';
 import { herWords, needActions, needAlertMessage, type NeedAlert } from './need-alerts';
@@ -26,26 +27,6 @@ interface Service {
   unverified: boolean;
   district: string | null;
 }
-
-/** Case, Latin accents and apostrophe variants folded, so "perdhunim" finds "përdhunim" and ’ finds '. */
-const fold = (s: string) => s.normalize('NFKC').toLocaleLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '').normalize('NFC').replace(/[’ʼ`´]/g, "'");
-
-/** True when her message contains a phrase of the list in her language (or Italian or English): the lists are in locales, keywords.<list>. */
-export function hasPhrase(ctx: FlowContext, text: string, list: 'eviction'): boolean {
-  if (!text) return false;
-  const folded = fold(text);
-  const said = ` ${words(folded, ctx.contact.language).join(' ')} `;
-  for (const lng of new Set([ctx.contact.language, 'it', 'en'] as Language[])) {
-    for (const phrase of ctx.deps.i18n.t(lng)(`keywords.${list}`).split('|')) {
-      const p = fold(phrase.trim());
-      if (!p) continue;
-      // scripts written without spaces (Chinese): the phrase as it stands; others: whole words
-      if (/\p{Script=Han}/u.test(p) ? folded.includes(p) : said.includes(` ${words(p, lng).join(' ')} `)) return true;
-    }
-  }
-  return false;
-}
-
 
 async function translateForStaff(ctx: FlowContext, body: string | undefined): Promise<{ translation?: string; translation_language?: string }> {
   if (!body || !ctx.deps.translate || ctx.contact.language === PROGRAMME_LANGUAGE) return {};

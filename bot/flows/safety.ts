@@ -9,7 +9,7 @@ import { SAFETY_DIR } from '../safety/lexicon';
 import { dangerMatcher, type Assessment } from '../safety/matcher';
 import { call, type Effect, type FamilyProfile, type FlowContext, type MediaRef, type NeedCategory, type Turn } from './context';
 import { firstName, languageName, needRef } from './format';
-import { isKeyword } from './keywords';
+import { hasPhrase, isKeyword } from './keywords';
 import { mainMenu } from './menu';
 import { herWords, needAlertMessage } from './need-alerts';
 
@@ -38,8 +38,13 @@ export function selfHarmText(t: TFunction): string {
   return [t('safety.selfHead'), t('safety.self112'), t('safety.selfLine', { name: l.name, phone: l.phone, hours: l.hours }), ...(l.unverified ? [t('safety.selfLineCheck')] : [])].join('\n');
 }
 
-const numbersFor = (t: TFunction, lng: Language, concepts: Concept[]) =>
-  concepts.length && concepts.every((c) => c === 'self_harm') ? selfHarmText(t) : emergencyText(t, lng);
+/** The numbers for what was heard: violence and a child in danger, wanting to die, or both. */
+function numbersFor(t: TFunction, lng: Language, concepts: Concept[]): string {
+  if (!concepts.includes('self_harm')) return emergencyText(t, lng);
+  if (concepts.every((c) => c === 'self_harm')) return selfHarmText(t);
+  const l = listeningLine();
+  return [emergencyText(t, lng), t('safety.selfLine', { name: l.name, phone: l.phone, hours: l.hours })].join('\n');
+}
 
 /** Self-harm is a health matter for her tutor; everything else heard here is protection. */
 const categoryOf = (concepts: Concept[]): NeedCategory => (concepts.length && concepts.every((c) => c === 'self_harm') ? 'health' : 'protection');
@@ -131,6 +136,17 @@ function told(ctx: FlowContext, t: TFunction, ref: number, already: boolean): Re
 const event = (ctx: FlowContext, lng: Language, level: 'certain' | 'possible', concept: Concept | 'menu', outcome: 'alerted' | 'asked' | 'now' | 'tutor' | 'safe'): Effect =>
   ({ op: 'safety_event', level, concept, language: lng, outcome, before_consent: ctx.contact.consent !== 'given' });
 
+/** The emergency numbers before whatever the rest of the conversation answers. */
+function withNumbersFirst(ctx: FlowContext, lng: Language, concepts: Concept[], turn: Turn): Turn {
+  return { ...turn, replies: [{ text: numbersFor(ctx.deps.i18n.t(lng), lng, concepts) }, ...turn.replies] };
+}
+
+/** The knowledge base's answer when her words are also a question it answers with confidence (never the protection area: that is this reply). */
+async function knowledgeAnswer(ctx: FlowContext, text: string): Promise<string | undefined> {
+  const match = await ctx.deps.knowledge?.match(ctx.contact.language, text);
+  return match && match.entry.category !== 'protection' ? match.entry.answer : undefined;
+}
+
 /** Danger heard for certain: the numbers at once, and an urgent request. */
 async function certain(ctx: FlowContext, lng: Language, concepts: Concept[], body: string | undefined, media: MediaRef[], resume: Record<string, unknown>): Promise<Turn> {
   const t = ctx.deps.i18n.t(lng);
@@ -206,10 +222,23 @@ export async function safetyStep(ctx: FlowContext, next: (ctx: FlowContext) => P
     const lng = replyLanguage(ctx, assessment.language);
     const resume = state.step === 'safety.ask' || state.step === 'safety.open' ? (state.resume as Record<string, unknown> | undefined) ?? {} : ctx.contact.conversation;
     const media = mediaOf(ctx);
-    if (assessment.level === 'certain') return certain(ctx, lng, assessment.concepts, text, media, resume);
-    // a weaker word while a request for her safety is already open: it joins the request, no second question
+    const registered = ctx.contact.consent === 'given' && ctx.contact.family !== null;
     const open = ctx.contact.family?.needs?.find((n) => n.urgency === 'urgent');
-    if (open) return certain(ctx, lng, assessment.concepts, text, media, resume);
+    // "they threw us out" in words of eviction, and nothing else heard: the numbers, then the housing path (urgent too)
+    if (registered && !open && assessment.concepts.every((c) => c === 'thrown_out') && hasPhrase(ctx, text, 'eviction')) {
+      return withNumbersFirst(ctx, lng, assessment.concepts, await next(ctx));
+    }
+    if (assessment.level === 'certain' || open) {
+      // a weaker word while a request for her safety is already open joins it: no second question
+      const turn = await certain(ctx, lng, assessment.concepts, text, media, resume);
+      const answer = await knowledgeAnswer(ctx, text);
+      return answer ? { ...turn, replies: [...turn.replies, { text: answer }] } : turn;
+    }
+    // one weaker word in a question the knowledge base answers ("depressione dopo il parto, aiuto"): the answer, the numbers in sight
+    if (registered && (await knowledgeAnswer(ctx, text))) {
+      const turn = await next(ctx);
+      return { ...turn, replies: [{ text: ctx.deps.i18n.t(lng)('needs.emergencyShort') }, ...turn.replies] };
+    }
     return askNow(ctx, lng, assessment, text, media);
   }
   if (state.step === 'safety.ask') return answer(ctx, state as SafetyState, next);

@@ -21,6 +21,8 @@ const signal = z.object({
   ordered: z.boolean().optional(),
   /** none of these groups near the match (he "phoned" me, the sun "beats down") */
   unless: z.array(z.string()).optional(),
+  /** how many words around the match `unless` looks (default: the signal's window) */
+  unless_window: z.number().int().min(0).max(50).optional(),
   note: z.string().optional(),
 });
 

@@ -185,7 +185,7 @@ class CompiledLexicon {
     return tokens.reduce((n, t) => n + (this.markers.has(t) ? 1 : 0), 0);
   }
 
-  assess(tokens: string[]): { hits: { signal: SignalData; index: number }[]; covered: number } {
+  assess(tokens: string[]): { hits: { signal: SignalData; index: number }[]; covered: number; groups: Map<string, Span[]> } {
     const stems = tokens.map((t) => this.stem?.(t));
     const masked = tokens.map(() => false);
     this.not.find(tokens, stems, masked, (_, span) => {
@@ -212,13 +212,14 @@ class CompiledLexicon {
       const window = signal.window ?? DEFAULT_WINDOW;
       const match = closest(lists, window, signal.ordered ?? false);
       if (!match) continue;
-      const close = (s: Span) => s.end >= match.start - window && s.start <= match.end + window;
+      const around = signal.unless_window ?? window;
+      const close = (s: Span) => s.end >= match.start - around && s.start <= match.end + around;
       if (signal.unless?.some((g) => (near.get(g) ?? []).some(close))) continue;
       hits.push({ signal, index });
       for (const l of lists) for (const s of l) for (let i = s.start; i <= s.end; i++) covered.add(i);
     }
     for (const [i, t] of tokens.entries()) if (this.markers.has(t)) covered.add(i);
-    return { hits, covered: covered.size };
+    return { hits, covered: covered.size, groups: found };
   }
 }
 
@@ -291,6 +292,19 @@ export class DangerMatcher {
     if (!best) return { level: 'none', concepts: [] };
     const concepts = CONCEPTS.filter((c) => best!.hits.some((h) => h.concept === c));
     return { level: best.level, concepts, language: best.lexicon.language, signal: `${best.lexicon.language}#${best.first}` };
+  }
+
+  /** For a reviewer: which groups of which listening lexicon took which of her words, and the signals that fired. */
+  explain(text: string, prefer: Language[] = []): { language: Language; groups: Record<string, string[]>; signals: string[] }[] {
+    const tokens = tokenize(normalizeText(text));
+    return this.listeners(tokens, prefer).map((lexicon) => {
+      const { hits, groups } = lexicon.assess(tokens);
+      return {
+        language: lexicon.language,
+        groups: Object.fromEntries([...groups].map(([g, spans]) => [g, [...new Set(spans.map((sp) => tokens.slice(sp.start, sp.end + 1).join(' ')))]])),
+        signals: hits.map((h) => `#${h.index} ${h.signal.level} ${h.signal.concept}: ${h.signal.all.join(' + ')}`),
+      };
+    }).filter((e) => e.signals.length || Object.keys(e.groups).length);
   }
 }
 

@@ -274,7 +274,7 @@ async function benchSafety(n = Number(process.env.BENCH_SAFETY ?? 60)) {
   const { LANGUAGES } = await import('../../bot/i18n');
   const { CONCEPTS } = await import('../../bot/safety/lexicon');
   const { dangerMatcher } = await import('../../bot/safety/matcher');
-  const { hasPhrase } = await import('../../bot/flows/needs');
+  const { hasPhrase } = await import('../../bot/flows/keywords');
   const { readCorpus, score } = await import('../safety/corpus');
   const matcher = dangerMatcher();
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -290,6 +290,8 @@ async function benchSafety(n = Number(process.env.BENCH_SAFETY ?? 60)) {
     rows.push([lng, `${pct(main.recall)} (${main.caught}/${main.danger})`, `${pct(main.falseAlarms)} (${main.alarms}/${main.ordinary})`, `${pct(held.recall)} (${held.caught}/${held.danger})`, `${pct(held.falseAlarms)} (${held.alarms}/${held.ordinary})`,
       `${both.selfHarmRight[0]}/${both.selfHarmRight[1]}`, ...CONCEPTS.map((c) => { const [k, t] = both.concepts[c] ?? [0, 0]; return `${k}/${t}`; })]);
     all.push(...[...corpus.danger, ...corpus.ordinary, ...corpus.heldout.danger, ...corpus.heldout.ordinary].map((m) => m.text));
+    // for a reviewer: the main part's misses and alarms of one language (the held-out part stays unseen)
+    if (process.env.BENCH_SAFETY_LIST === lng) for (const m of [...main.missed.map((x) => `missed [${x.concept}] ${x.text}`), ...main.raised.map((x) => `alarm ${x.text}`)]) console.log(`  ${lng}: ${m}`);
   }
   rows.push(['all', `${pct(totals.c / totals.d)}`, `${pct(totals.a / totals.o)}`, `${pct(totals.hc / totals.hd)}`, `${pct(totals.ha / totals.ho)}`, '', ...CONCEPTS.map(() => '')]);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { LANGUAGES, type Language } from '../../bot/i18n';
 import type { KnowledgeSource } from '../../bot/import/knowledge';
 import type { FlowContext } from '../../bot/flows/context';
-import { hasPhrase } from '../../bot/flows/needs';
+import { hasPhrase } from '../../bot/flows/keywords';
 import { readKnowledgeSource } from '../../functions/cli/knowledge-seed';
 import { i18n } from '../support/chat';
 

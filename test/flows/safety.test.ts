@@ -92,6 +92,46 @@ describe('danger heard first, in any state', () => {
     expect(thread[0]!.media).toEqual([{ kind: 'photo', ref: 'file-123' }]);
   });
 
+  it.each([
+    ['it', 'ci buttano fuori di casa stanotte con i bambini'],
+    ['ar', 'طردونا من البيت'],
+    ['fr', 'ils nous jette dehors ce soir avec les enfants'],
+    ['tl', 'pinalayas kami ngayong gabi kasama ang mga bata'],
+  ] as const)('%s: thrown out in words of eviction gets the numbers first, then the housing path', async (lng, words) => {
+    const fam = await familyWithChild(t, { providerId: `ev-${lng}`, language: lng, birth: '2026-01-10' });
+    await tutorFor(t, fam.family_id, '2001');
+    const replies = texts(await person(deps, { id: `ev-${lng}` }).say(words));
+    const [need] = await needs();
+    expect(need).toMatchObject({ category: 'housing', urgency: 'urgent', details: { eviction: true } });
+    expect(replies[0]).toContain(i18n.t(lng)('needs.emergencyHead'));
+    expect(replies[1]).toBe(i18n.t(lng)('calls.evictionSent', { tutor: 'Giulia', need: `N-${need!.ref}` }));
+  });
+
+  it('a landlord\'s eviction in her words opens the housing path, without an alarm', async () => {
+    const fam = await familyWithChild(t, { providerId: 'ev-landlord', language: 'it', birth: '2026-01-10' });
+    await tutorFor(t, fam.family_id, '2001');
+    const replies = texts(await person(deps, { id: 'ev-landlord' }).say('Il padrone di casa ci ha mandato lo sfratto, entro marzo dobbiamo uscire'));
+    const [need] = await needs();
+    expect(need).toMatchObject({ category: 'housing', urgency: 'urgent' });
+    expect(replies[0]).toBe(it_('calls.evictionSent', { tutor: 'Giulia', need: `N-${need!.ref}` }));
+  });
+
+  it('danger first when a message is both violence and eviction', async () => {
+    const fam = await familyWithChild(t, { providerId: 'both', language: 'it', birth: '2026-01-10' });
+    await tutorFor(t, fam.family_id, '2001');
+    const replies = texts(await person(deps, { id: 'both' }).say('il padrone ci sfratta e mio marito mi picchia'));
+    expect(replies[0]).toContain('1522');
+    expect(await needs()).toMatchObject([{ category: 'protection', urgency: 'urgent' }]);
+  });
+
+  it('a question the knowledge base answers, with one weaker word of danger, gets the answer and the numbers in sight', async () => {
+    await familyWithChild(t, { providerId: 'kb1', language: 'it', birth: '2026-01-10' });
+    const replies = await person(deps, { id: 'kb1' }).say('depressione dopo il parto aiuto');
+    expect(replies[0]!.text).toBe(it_('needs.emergencyShort'));
+    expect(choiceIds(replies)).toContain('kb:yes');
+    expect(await needs()).toEqual([]);
+  });
+
   describe('a possible danger: the numbers and one question', () => {
     it.each([
       ['safety:now', 'urgent', 'now'],

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { LANGUAGES } from '../../bot/i18n';
 import { CONCEPTS, readLexicons } from '../../bot/safety/lexicon';
+import { buildIndex, bestMatch, type KbEntry } from '../../bot/needs/knowledge';
 import { dangerMatcher } from '../../bot/safety/matcher';
+import { readKnowledgeSource } from '../../functions/cli/knowledge-seed';
 import { readCorpus, score } from './corpus';
 
 const RECALL = 0.95;
@@ -47,5 +49,23 @@ describe('the danger lexicons against corpora written as mothers write', () => {
     const a = matcher.assess(text, [lng]);
     expect(a.level).toBe('certain');
     expect(a.concepts).toContain(concept);
+  });
+});
+
+describe('no regression: ordinary questions still reach the knowledge base', () => {
+  const matcher = dangerMatcher();
+
+  it.each(LANGUAGES.map((l) => [l]))('%s: no knowledge-base question is taken for danger, unless the knowledge base answers it with the numbers in sight', async (lng) => {
+    const kb = await readKnowledgeSource();
+    const entries: KbEntry[] = kb.entries.map((e) => ({ id: e.slug, slug: e.slug, category: e.category, unverified: e.unverified, ...kb.texts[lng]![e.slug]! }));
+    const index = buildIndex(lng, entries);
+    // the protection area and "nowhere to sleep tonight" are emergencies: danger first is right for them
+    const wrong = entries.filter((e) => e.category !== 'protection' && e.slug !== 'no-home-tonight')
+      .flatMap((e) => [e.question, ...e.phrasings])
+      .filter((q) => {
+        const a = matcher.assess(q, [lng]);
+        return a.level === 'certain' || (a.level === 'possible' && !bestMatch(index, lng, q));
+      });
+    expect(wrong).toEqual([]);
   });
 });
