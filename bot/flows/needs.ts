@@ -17,7 +17,6 @@ export const CATEGORIES: NeedCategory[] = ['health', 'education', 'protection', 
 /** The language staff read and write: translations go to and from it. */
 export const PROGRAMME_LANGUAGE = 'it';
 
-
 interface Service {
   name: string;
   address: string | null;
@@ -134,20 +133,13 @@ async function sentToTutor(ctx: FlowContext, category: string, ref: number, effe
 }
 
 /** The protection area of the help menu: the numbers at once, and an urgent need for her tutor (danger in her words: see safety.ts). */
-async function danger(ctx: FlowContext, body: string | undefined, source: 'menu'): Promise<Turn> {
+async function protection(ctx: FlowContext): Promise<Turn> {
   const { t } = ctx;
-  const urgent = ctx.contact.family?.needs?.find((n) => n.urgency === 'urgent');
   const numbers = { text: emergencyText(t, ctx.contact.language) };
-  if (urgent) {
-    // already open: her words join it, nothing is opened twice
-    const relayed = body ? await relay(ctx, urgent, body, []) : { effects: [] as Effect[] };
-    return { replies: [numbers, { text: t('needs.urgentAgain') }], conversation: {}, effects: relayed.effects };
-  }
-  const opened = await openNeed(ctx, { kind: 'need', category: 'protection', urgency: 'urgent', source, body });
-  const next = body
-    ? { ...mainMenu(ctx), replies: [numbers, { text: t('needs.urgentSent') }, ...mainMenu(ctx).replies] }
-    : { replies: [numbers, { text: t('needs.urgentDescribe') }], conversation: { step: 'need.describe', needId: opened.id } };
-  return { ...next, effects: opened.effects };
+  // already open: nothing is opened twice
+  if (ctx.contact.family?.needs?.some((n) => n.urgency === 'urgent')) return { replies: [numbers, { text: t('needs.urgentAgain') }], conversation: {} };
+  const opened = await openNeed(ctx, { kind: 'need', category: 'protection', urgency: 'urgent', source: 'menu' });
+  return { replies: [numbers, { text: t('needs.urgentDescribe') }], conversation: { step: 'need.describe', needId: opened.id }, effects: opened.effects };
 }
 
 /** "I am being evicted" (words or the housing menu): an urgent housing need, and where to get help now. */
@@ -216,7 +208,7 @@ export async function needsStep(ctx: FlowContext): Promise<Turn | undefined> {
 
   const cat = /^need:cat:(\w+)$/.exec(ctx.choice ?? '')?.[1] as NeedCategory | undefined;
   if (cat && CATEGORIES.includes(cat)) {
-    if (cat === 'protection') return danger(ctx, undefined, 'menu');
+    if (cat === 'protection') return protection(ctx);
     if (!family.caller_name) {
       const skip: Choice[] = [{ id: 'need:noname', label: t('needs.skipName') }];
       return ask(t('needs.askName'), skip, { step: 'need.name', category: cat });

@@ -7,7 +7,7 @@ import type { Language } from '../i18n';
 import type { Concept } from '../safety/lexicon';
 import { SAFETY_DIR } from '../safety/lexicon';
 import { dangerMatcher, type Assessment } from '../safety/matcher';
-import { call, type Effect, type FamilyProfile, type FlowContext, type MediaRef, type NeedCategory, type Turn } from './context';
+import { call, staffNotices, type Effect, type FamilyProfile, type FlowContext, type MediaRef, type NeedCategory, type Turn } from './context';
 import { firstName, languageName, needRef } from './format';
 import { hasPhrase, isKeyword } from './keywords';
 import { mainMenu } from './menu';
@@ -84,7 +84,7 @@ const mediaOf = (ctx: FlowContext): MediaRef[] => (ctx.inbound.media ?? []).map(
 /** Her words (and media) join a request already open for her safety; her tutor (or the coordinators) are told. */
 async function addToRequest(ctx: FlowContext, family: FamilyProfile, need: { id: string; ref: number }, lng: Language, body: string | undefined, media: MediaRef[], effects: Effect[]): Promise<Effect[]> {
   const messageId = randomUUID();
-  const notices = await staffNoticesFor(ctx, family, `need:${need.id}:msg:${messageId}`, (t, reader) => [
+  const notices = await staffNotices(ctx, family.id, `need:${need.id}:msg:${messageId}`, (t, reader) => [
     t('staff.needFollowUp', { need: needRef(need.ref), family: `F-${family.ref}`, name: family.caller_name ?? t('staff.noName') }),
     ...herWords(t, reader, { language: lng, body, media }),
   ].join('\n'));
@@ -108,28 +108,17 @@ async function urgentRequest(ctx: FlowContext, lng: Language, concepts: Concept[
     ...(body ? { body } : {}), ...(media.length ? { media } : {}),
     details: { concepts, heard_in: lng, ...(beforeConsent ? { before_consent: true } : {}) },
   });
-  const notices = await staffNoticesFor(ctx, family, `need:${id}:alert`, (t, reader) => {
+  const notices = await staffNotices(ctx, family.id, `need:${id}:alert`, (t, reader) => {
     const context = [t('staff.safetyHeard', { concepts: concepts.map((c) => t(`staff.safetyConcept.${c}`)).join(', ') }), ...(beforeConsent ? [t('staff.safetyBeforeConsent')] : [])].join('\n');
     return needAlertMessage(t, reader, { ref, kind: 'need', category, urgency, familyRef: family.ref, callerName: family.caller_name, district: family.district_name, children: family.children, language: lng, body, media, context }, ctx.today);
   });
   return { effects: [...effects, ...notices], ref, already: false };
 }
 
-/** staffNotices for a family that may exist only in this turn's effects. */
-async function staffNoticesFor(ctx: FlowContext, family: FamilyProfile, key: string, render: (t: TFunction, lng: Language) => string | Reply): Promise<Effect[]> {
-  type Recipient = { contact_id: string; language: Language };
-  const recipients = await call<{ tutor: Recipient[]; coordinators: Recipient[] }>(ctx.deps.db, 'notice_recipients', { p_family_id: family.id });
-  const to = recipients.tutor.length ? recipients.tutor : recipients.coordinators;
-  return to.map((r) => {
-    const message = render(ctx.deps.i18n.t(r.language), r.language);
-    return { op: 'enqueue', contact_id: r.contact_id, key: `${key}:${r.contact_id}`, kind: 'staff_notice', payload: typeof message === 'string' ? { text: message } : message };
-  });
-}
-
-/** Where the conversation goes after the numbers: a registered mother keeps her menu; before consent, nothing is asked. */
+/** What she is told after the numbers: who knows now, and that they will write to her here. */
 function told(ctx: FlowContext, t: TFunction, ref: number, already: boolean): Reply {
   const tutor = ctx.contact.family?.tutor;
-  if (already) return { text: t('needs.urgentAgain') };
+  if (already) return { text: t(tutor ? 'needs.urgentAgain' : 'safety.passedOn') };
   return { text: tutor ? t('safety.toldTutor', { tutor: firstName(tutor.name), need: needRef(ref) }) : t('safety.toldTeam', { need: needRef(ref) }) };
 }
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handleInbound } from '../../bot/core/conversation';
-import { coreDeps, choiceIds, i18n, makeStaff, person, registered, texts } from '../support/chat';
+import { atAnotherChild, coreDeps, choiceIds, i18n, makeStaff, person, registered, texts } from '../support/chat';
 import { pgliteDb, type TestDb } from '../support/door';
 import { familyWithChild, tutorFor } from '../support/families';
 
@@ -192,13 +192,7 @@ describe('STOP is an opt-out, not a word in a sentence', () => {
   it.each([
     ['it', 'basta'], ['ar', 'بس'], ['bn', 'আর না'], ['si', 'ඇති'], ['zh', '够了'], ['uk', 'досить'], ['sq', 'mjaft'], ['ro', 'ajunge'], ['tl', 'tama na'],
   ] as const)('%s: "%s" typed as the answer to "another child?" does not pause her', async (lng, word) => {
-    const p = person(deps, { id: `s-${lng}`, hint: lng });
-    await p.say('hi');
-    await p.tap(`lang:${lng}`);
-    await p.tap('consent:yes');
-    await p.tap('kind:birth');
-    await p.say('Sara');
-    await p.say('01/02/2025');
+    const p = await atAnotherChild(deps, `s-${lng}`, lng);
     const replies = await p.say(word);
     expect(texts(replies).join('\n')).not.toContain(i18n.t(lng)('pause.confirm'));
     expect(await status(`s-${lng}`)).toBe('active');

@@ -81,8 +81,8 @@ export async function makeStaff(t: TestDb, role: 'tutor' | 'coordinator', name: 
   return row!.id;
 }
 
-/** A mother already through consent and the first child. */
-export async function registered(deps: CoreDeps, id: string, lng: 'it' | 'en' | 'ar', channel: 'telegram' | 'whatsapp' = 'telegram') {
+/** A mother through consent and her first child's birth date, now asked "another child?". */
+export async function atAnotherChild(deps: CoreDeps, id: string, lng: Language, channel: 'telegram' | 'whatsapp' = 'telegram') {
   const p = person(deps, { id, hint: lng, channel });
   await p.say('hi');
   await p.tap(`lang:${lng}`);
@@ -90,6 +90,12 @@ export async function registered(deps: CoreDeps, id: string, lng: 'it' | 'en' | 
   await p.tap('kind:birth');
   await p.say('Sara');
   await p.say('01/02/2025');
+  return p;
+}
+
+/** A mother already through consent and the first child. */
+export async function registered(deps: CoreDeps, id: string, lng: 'it' | 'en' | 'ar', channel: 'telegram' | 'whatsapp' = 'telegram') {
+  const p = await atAnotherChild(deps, id, lng, channel);
   await p.tap('another:no');
   await p.tap('district:milano-2');
   return p;
