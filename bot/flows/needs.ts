@@ -9,7 +9,7 @@ import { firstName, languageName, needRef } from './format';
 import { herWords, needActions, needAlertMessage, type NeedAlert } from './need-alerts';
 import { mainMenu } from './menu';
 import { evictionHelp } from './calls';
-import { emergencyText } from './safety';
+import { emergencyText } from './emergency';
 
 /** The programme's areas, as rights (italy.md, "The programme the bot serves"), and "something else". */
 export const CATEGORIES: NeedCategory[] = ['health', 'education', 'protection', 'parenting', 'housing', 'work', 'documents', 'other'];
@@ -91,23 +91,35 @@ export async function openNeed(ctx: FlowContext, spec: NeedSpec): Promise<{ effe
   return { effects: [open, ...notices], ref, id };
 }
 
-/** What she writes while her tutor is handling a need: added to its thread and passed to her tutor. */
-async function relay(ctx: FlowContext, need: OpenNeed & { handler_contacts?: { contact_id: string; language: Language }[] }, body: string | undefined, media: MediaRef[]): Promise<Turn> {
-  const { t } = ctx;
+type HandledNeed = Pick<OpenNeed, 'id' | 'ref'> & { handler_contacts?: { contact_id: string; language: Language }[] };
+
+/**
+ * Her words (and media) added to a need's thread, and passed to whoever handles it; a need nobody handles yet
+ * goes to her tutor, or the coordinators while she has none.
+ */
+export async function addToNeed(ctx: FlowContext, need: HandledNeed, body: string | undefined, media: MediaRef[]): Promise<Effect[]> {
   const translated = await translateForStaff(ctx, body);
   const messageId = randomUUID();
-  const effects: Effect[] = [{ op: 'need_message', need_id: need.id, message_id: messageId, language: ctx.contact.language, ...(body ? { body } : {}), ...translated, ...(media.length ? { media } : {}) }];
   const family = ctx.contact.family!;
-  for (const r of need.handler_contacts ?? []) {
-    const tt = ctx.deps.i18n.t(r.language);
-    const text = [
+  const render = (tt: TFunction, reader: Language): Reply => ({
+    text: [
       tt('staff.needFollowUp', { need: needRef(need.ref), family: `F-${family.ref}`, name: family.caller_name ?? tt('staff.noName') }),
-      ...herWords(tt, r.language, { language: ctx.contact.language, body, translation: translated.translation, media }),
-    ].join('\n');
-    effects.push({ op: 'enqueue', contact_id: r.contact_id, key: `need:${need.id}:msg:${messageId}:${r.contact_id}`, kind: 'staff_notice', payload: { text, choices: needActions(tt, need.ref, ['reply', 'resolve']) } });
-  }
-  const to = need.handler ? firstName(need.handler) : t('needs.yourTutor');
-  return { replies: [{ text: t('needs.relayed', { tutor: to }) }], conversation: ctx.contact.conversation, effects };
+      ...herWords(tt, reader, { language: ctx.contact.language, body, translation: translated.translation, media }),
+    ].join('\n'),
+    choices: needActions(tt, need.ref, ['reply', 'resolve']),
+  });
+  const key = `need:${need.id}:msg:${messageId}`;
+  const notices: Effect[] = need.handler_contacts?.length
+    ? need.handler_contacts.map((r) => ({ op: 'enqueue', contact_id: r.contact_id, key: `${key}:${r.contact_id}`, kind: 'staff_notice', payload: render(ctx.deps.i18n.t(r.language), r.language) }))
+    : await staffNotices(ctx, family.id, key, render);
+  return [{ op: 'need_message', need_id: need.id, message_id: messageId, language: ctx.contact.language, ...(body ? { body } : {}), ...translated, ...(media.length ? { media } : {}) }, ...notices];
+}
+
+/** What she writes while her tutor is handling a need: added to its thread and passed to her tutor. */
+async function relay(ctx: FlowContext, need: OpenNeed & HandledNeed, body: string | undefined, media: MediaRef[]): Promise<Turn> {
+  const effects = await addToNeed(ctx, need, body, media);
+  const to = need.handler ? firstName(need.handler) : ctx.t('needs.yourTutor');
+  return { replies: [{ text: ctx.t('needs.relayed', { tutor: to }) }], conversation: ctx.contact.conversation, effects };
 }
 
 /** The need her tutor is handling now, if any: what she writes goes there. */
@@ -161,7 +173,7 @@ async function eviction(ctx: FlowContext, body: string | undefined, source: 'tex
 }
 
 /** Her message's media, as kept references. */
-const mediaOf = (ctx: FlowContext): MediaRef[] => (ctx.inbound.media ?? []).map((m) => ({ kind: m.kind, ref: m.ref }));
+export const mediaOf = (ctx: FlowContext): MediaRef[] => (ctx.inbound.media ?? []).map((m) => ({ kind: m.kind, ref: m.ref }));
 
 /** Free text that is a question: answered from the knowledge base when confident, otherwise sent to her tutor. */
 async function question(ctx: FlowContext, text: string, explicit: boolean): Promise<Turn | undefined> {

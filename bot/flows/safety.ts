@@ -1,50 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { TFunction } from 'i18next';
 import type { Choice, Reply } from '../core/types';
 import type { Language } from '../i18n';
 import type { Concept } from '../safety/lexicon';
-import { SAFETY_DIR } from '../safety/lexicon';
 import { dangerMatcher, type Assessment } from '../safety/matcher';
-import { call, staffNotices, type Effect, type FamilyProfile, type FlowContext, type MediaRef, type NeedCategory, type Turn } from './context';
-import { firstName, languageName, needRef } from './format';
+import { call, type Effect, type FamilyProfile, type FlowContext, type MediaRef, type NeedCategory, type Turn } from './context';
+import { numbersFor } from './emergency';
+import { firstName, needRef } from './format';
 import { hasPhrase, isKeyword } from './keywords';
 import { mainMenu } from './menu';
-import { herWords, needAlertMessage } from './need-alerts';
-
-/** Languages the 1522 line speaks (italy.md, "Numbers and services"); for the others her tutor brings a mediator. */
-export const LANGUAGES_1522 = new Set(['it', 'en', 'fr', 'es', 'ar', 'fa', 'sq', 'ru', 'uk', 'pt', 'pl']);
-
-/** A listening line for someone who wants to die: data, with its source and whether its hours are confirmed. */
-interface ListeningLine {
-  name: string;
-  phone: string;
-  hours: string;
-  unverified: boolean;
-}
-let line: ListeningLine | undefined;
-const listeningLine = (): ListeningLine => (line ??= (JSON.parse(readFileSync(join(SAFETY_DIR, 'lines.json'), 'utf8')) as { listening: ListeningLine }).listening);
-
-/** 112, 1522 (and whether it speaks her language) and 114, in her language. */
-export function emergencyText(t: TFunction, lng: Language): string {
-  const line1522 = LANGUAGES_1522.has(lng) ? t('needs.emergency1522Speaks', { language: languageName(lng, lng) }) : t('needs.emergency1522Mediator');
-  return [t('needs.emergencyHead'), t('needs.emergency112'), t('needs.emergency1522'), line1522, t('needs.emergency114')].join('\n');
-}
-
-/** For a woman who wants to die or to hurt herself: 112 and someone to talk to, never a menu. */
-export function selfHarmText(t: TFunction): string {
-  const l = listeningLine();
-  return [t('safety.selfHead'), t('safety.self112'), t('safety.selfLine', { name: l.name, phone: l.phone, hours: l.hours }), ...(l.unverified ? [t('safety.selfLineCheck')] : [])].join('\n');
-}
-
-/** The numbers for what was heard: violence and a child in danger, wanting to die, or both. */
-function numbersFor(t: TFunction, lng: Language, concepts: Concept[]): string {
-  if (!concepts.includes('self_harm')) return emergencyText(t, lng);
-  if (concepts.every((c) => c === 'self_harm')) return selfHarmText(t);
-  const l = listeningLine();
-  return [emergencyText(t, lng), t('safety.selfLine', { name: l.name, phone: l.phone, hours: l.hours })].join('\n');
-}
+import { addToNeed, mediaOf, openNeed } from './needs';
 
 /** Self-harm is a health matter for her tutor; everything else heard here is protection. */
 const categoryOf = (concepts: Concept[]): NeedCategory => (concepts.length && concepts.every((c) => c === 'self_harm') ? 'health' : 'protection');
@@ -79,40 +44,23 @@ async function familyForSafety(ctx: FlowContext): Promise<{ family: FamilyProfil
   };
 }
 
-const mediaOf = (ctx: FlowContext): MediaRef[] => (ctx.inbound.media ?? []).map((m) => ({ kind: m.kind, ref: m.ref }));
-
-/** Her words (and media) join a request already open for her safety; her tutor (or the coordinators) are told. */
-async function addToRequest(ctx: FlowContext, family: FamilyProfile, need: { id: string; ref: number }, lng: Language, body: string | undefined, media: MediaRef[], effects: Effect[]): Promise<Effect[]> {
-  const messageId = randomUUID();
-  const notices = await staffNotices(ctx, family.id, `need:${need.id}:msg:${messageId}`, (t, reader) => [
-    t('staff.needFollowUp', { need: needRef(need.ref), family: `F-${family.ref}`, name: family.caller_name ?? t('staff.noName') }),
-    ...herWords(t, reader, { language: lng, body, media }),
-  ].join('\n'));
-  return [...effects, { op: 'need_message', need_id: need.id, message_id: messageId, language: lng, ...(body ? { body } : {}), ...(media.length ? { media } : {}) }, ...notices];
-}
-
 /**
  * An urgent request for her tutor, or the coordinators while she has none (or a normal one when she asks to talk
- * to her tutor); her words join a request already urgent rather than opening a second one.
+ * to her tutor); her words join a request already urgent rather than opening a second one. Her words are in `lng`,
+ * the language they were heard in.
  */
 async function urgentRequest(ctx: FlowContext, lng: Language, concepts: Concept[], body: string | undefined, media: MediaRef[], urgency: 'urgent' | 'normal'): Promise<{ effects: Effect[]; ref: number; already: boolean }> {
   const { family, effects } = await familyForSafety(ctx);
+  const speaking: FlowContext = { ...ctx, contact: { ...ctx.contact, family, language: lng } };
   const open = family.needs?.find((n) => n.urgency === 'urgent');
-  if (open && urgency === 'urgent') return { effects: await addToRequest(ctx, family, open, lng, body, media, effects), ref: open.ref, already: true };
-  const ref = Number(await call<number | string>(ctx.deps.db, 'need_ref_next', {}));
-  const id = randomUUID();
-  const category = categoryOf(concepts);
+  if (open && urgency === 'urgent') return { effects: [...effects, ...(await addToNeed(speaking, open, body, media))], ref: open.ref, already: true };
   const beforeConsent = ctx.contact.consent !== 'given';
-  effects.push({
-    op: 'need_open', id, ref, message_id: randomUUID(), kind: 'need', category, urgency, source: 'danger', language: lng,
-    ...(body ? { body } : {}), ...(media.length ? { media } : {}),
+  const opened = await openNeed(speaking, {
+    kind: 'need', category: categoryOf(concepts), urgency, source: 'danger', body, media,
     details: { concepts, heard_in: lng, ...(beforeConsent ? { before_consent: true } : {}) },
+    context: (t) => [t('staff.safetyHeard', { concepts: concepts.map((c) => t(`staff.safetyConcept.${c}`)).join(', ') }), ...(beforeConsent ? [t('staff.safetyBeforeConsent')] : [])].join('\n'),
   });
-  const notices = await staffNotices(ctx, family.id, `need:${id}:alert`, (t, reader) => {
-    const context = [t('staff.safetyHeard', { concepts: concepts.map((c) => t(`staff.safetyConcept.${c}`)).join(', ') }), ...(beforeConsent ? [t('staff.safetyBeforeConsent')] : [])].join('\n');
-    return needAlertMessage(t, reader, { ref, kind: 'need', category, urgency, familyRef: family.ref, callerName: family.caller_name, district: family.district_name, children: family.children, language: lng, body, media, context }, ctx.today);
-  });
-  return { effects: [...effects, ...notices], ref, already: false };
+  return { effects: [...effects, ...opened.effects], ref: opened.ref, already: false };
 }
 
 /** What she is told after the numbers: who knows now, and that they will write to her here. */
@@ -240,7 +188,7 @@ export async function safetyStep(ctx: FlowContext, next: (ctx: FlowContext) => P
     const t = ctx.deps.i18n.t(lng);
     const media = mediaOf(ctx);
     if (!ctx.text && !media.length) return undefined;
-    const effects = await addToRequest(ctx, ctx.contact.family!, open, lng, ctx.text || undefined, media, []);
+    const effects = await addToNeed({ ...ctx, contact: { ...ctx.contact, language: lng } }, open, ctx.text || undefined, media);
     return { replies: [{ text: t('safety.passedOn') }], conversation: state, effects };
   }
   return undefined;
