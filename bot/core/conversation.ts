@@ -1,6 +1,7 @@
 import { isLanguage } from '../i18n';
+import { foldChoice } from './languages';
 import { romeDay } from '../time';
-import type { Contact, FlowContext, FlowDeps, Turn } from '../flows/context';
+import { herT, type Contact, type FlowContext, type FlowDeps, type Turn } from '../flows/context';
 import { decide } from '../flows';
 import type { Choice, ConversationState, Inbound, Reply } from './types';
 
@@ -12,19 +13,27 @@ export interface Handled {
   replies: Reply[];
 }
 
-/** Maps what she sent to one of the choices last offered: a tapped id, "2", or the label itself. */
+/**
+ * Maps what she sent to one of the choices last offered: a tapped id; "2" in any script's digits; the label
+ * as she types it (case, accents, emoji and punctuation aside); or words found in one label only ("San Siro").
+ */
 export function resolveChoice(inbound: Inbound, offered: Choice[] | undefined): string | undefined {
   if (inbound.choiceId) return inbound.choiceId;
-  const text = inbound.text?.trim();
-  if (!text || !offered?.length) return undefined;
-  if (/^\d{1,2}$/.test(text)) return offered[Number(text) - 1]?.id;
-  const folded = text.toLocaleLowerCase();
-  return offered.find((c) => c.label.toLocaleLowerCase() === folded)?.id;
+  const said = foldChoice(inbound.text ?? '');
+  if (!said || !offered?.length) return undefined;
+  if (/^\d{1,2}$/.test(said)) return offered[Number(said) - 1]?.id;
+  const labels = offered.map((c) => foldChoice(c.label));
+  const exact = labels.indexOf(said);
+  if (exact >= 0) return offered[exact]!.id;
+  // a part of a label, as whole words, of three letters or more, that no other label has
+  if (said.replace(/[\s\d]/g, '').length < 3) return undefined;
+  const hits = offered.filter((_, i) => ` ${labels[i]} `.includes(` ${said} `));
+  return hits.length === 1 ? hits[0]!.id : undefined;
 }
 
 function mediaReceipts(deps: CoreDeps, contact: Contact, language: Contact['language'], inbound: Inbound): Reply[] {
   if (contact.consent !== 'given') return [];
-  const t = deps.i18n.t(language);
+  const t = herT(deps.i18n.t(language), contact);
   return (inbound.media ?? []).map((m) => ({ text: t(`media.${m.kind === 'video' ? 'other' : m.kind}`) }));
 }
 
@@ -67,7 +76,7 @@ export async function handleInbound(deps: CoreDeps, inbound: Inbound): Promise<H
     deps,
     contact,
     inbound,
-    t: deps.i18n.t(contact.language),
+    t: herT(deps.i18n.t(contact.language), contact),
     text: inbound.text?.trim() ?? '',
     choice: resolveChoice(inbound, contact.conversation.offered),
     today: romeDay(nowDate),

@@ -180,6 +180,15 @@ export interface FlowContext {
   now: Date;
 }
 
+/**
+ * t() for the person writing: while her family has no tutor, a text that promises one reads its `_team`
+ * variant ("the programme's team will answer you"), where the locale has one; staff read the plain text.
+ */
+export function herT(t: TFunction, contact: Pick<Contact, 'staff' | 'family'>): TFunction {
+  if (contact.staff || contact.family?.tutor) return t;
+  return ((key: string | string[], options?: Record<string, unknown>) => t(key, { context: 'team', ...options })) as TFunction;
+}
+
 /** One question with choices; remembers them so "2" or a label maps back on WhatsApp. */
 export function ask(text: string, choices: Choice[], state: ConversationState): Turn {
   return { replies: [{ text, choices }], conversation: { ...state, offered: choices } };

@@ -1,11 +1,11 @@
 import type { Reply } from '../core/types';
-import { call, type FlowContext, type Turn } from './context';
+import { call, herT, type FlowContext, type Turn } from './context';
 import { codeIn, isKeyword } from './keywords';
 import { mainMenu, menuItem } from './menu';
 import { askLanguage, onboarding, pickedLanguage } from './onboarding';
 import { careStep } from './care';
 import { privacyStep } from './privacy';
-import { profileStep } from './profile';
+import { profileStep, resumeRegistration } from './profile';
 import { staffMenu, staffTurn } from './staff';
 import { freeText, needsStep, showOriginal } from './needs';
 import { checkinStep } from './checkin';
@@ -15,7 +15,7 @@ import { safetyStep } from './safety';
 
 /** The same context, now speaking another language (after she picks one). */
 function inLanguage(ctx: FlowContext, lng: FlowContext['contact']['language']): FlowContext {
-  return { ...ctx, t: ctx.deps.i18n.t(lng), contact: { ...ctx.contact, language: lng } };
+  return { ...ctx, t: herT(ctx.deps.i18n.t(lng), ctx.contact), contact: { ...ctx.contact, language: lng } };
 }
 
 const withLead = (lead: Reply[], turn: Turn): Turn => ({ ...turn, replies: [...lead, ...turn.replies] });
@@ -61,7 +61,33 @@ async function redeemCode(ctx: FlowContext, code: string): Promise<Turn | undefi
  * consent first; STOP/START and the words that work anywhere; the step she is in; the main menu.
  */
 export async function decide(ctx: FlowContext): Promise<Turn> {
-  return (await safetyStep(ctx, route)) ?? route(ctx);
+  const turn = (await safetyStep(ctx, route)) ?? (await route(ctx));
+  return resumed(ctx, turn);
+}
+
+/**
+ * Registration interrupted (a danger reply, a question, a code) is taken up again at her next resting point,
+ * until her children and district are known: never in the middle of another step, never right after an alarm.
+ */
+async function resumed(ctx: FlowContext, turn: Turn): Promise<Turn> {
+  const before = ctx.contact.conversation;
+  if (before.onboarding !== true || turn.conversation.onboarding === true || ctx.contact.staff || ctx.contact.consent !== 'given') return turn;
+  const effects = turn.effects ?? [];
+  if (effects.some((e) => e.op === 'district' || e.op === 'forget' || (e.op === 'status' && e.status === 'paused'))) return turn;
+  const carried = { onboarding: true, ...(typeof before.tutorName === 'string' ? { tutorName: before.tutorName } : {}) };
+  const step = turn.conversation.step;
+  const alarm = effects.some((e) => e.op === 'safety_event' || (e.op === 'need_open' && e.urgency === 'urgent'));
+  if ((step && step !== 'menu') || alarm) return { ...turn, conversation: { ...turn.conversation, ...carried } };
+  const next = await resumeRegistration(ctx, carried, effects.filter((e) => e.op === 'child_add').length);
+  // the main menu she would have got gives way to the next registration question; what it led with stays
+  const replies = [...turn.replies];
+  const last = replies.at(-1);
+  if (last?.choices?.some((c) => c.id.startsWith('menu:'))) {
+    const lead = last.text.endsWith(ctx.t('menu.title')) ? last.text.slice(0, -ctx.t('menu.title').length).trim() : '';
+    replies.pop();
+    if (lead) replies.push({ text: lead });
+  }
+  return { ...turn, replies: [...replies, ...next.replies], conversation: next.conversation };
 }
 
 /** STOP is an opt-out: asked once more with one tap, because everything stops, her vaccination reminders too. */

@@ -25,9 +25,9 @@ export function codeIn(text: string): string | undefined {
 /** Case, Latin accents and apostrophe variants folded, so "perdhunim" finds "përdhunim" and ’ finds '. */
 const foldPhrase = (s: string) => s.normalize('NFKC').toLocaleLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '').normalize('NFC').replace(/[’ʼ`´]/g, "'");
 
-/** True when her message contains a phrase of the list in her language (or Italian or English): the lists are in locales, keywords.<list>. */
-export function hasPhrase(ctx: FlowContext, text: string, list: 'eviction'): boolean {
-  if (!text) return false;
+/** The phrase of the list in her language (or Italian or English) that her message contains, if any: the lists are in locales, keywords.<list>. */
+export function phraseIn(ctx: FlowContext, text: string, list: 'eviction' | 'help'): string | undefined {
+  if (!text) return undefined;
   const folded = foldPhrase(text);
   const said = ` ${words(folded, ctx.contact.language).join(' ')} `;
   for (const lng of new Set([ctx.contact.language, 'it', 'en'] as Language[])) {
@@ -35,8 +35,17 @@ export function hasPhrase(ctx: FlowContext, text: string, list: 'eviction'): boo
       const p = foldPhrase(phrase.trim());
       if (!p) continue;
       // scripts written without spaces (Chinese): the phrase as it stands; others: whole words
-      if (/\p{Script=Han}/u.test(p) ? folded.includes(p) : said.includes(` ${words(p, lng).join(' ')} `)) return true;
+      if (/\p{Script=Han}/u.test(p) ? folded.includes(p) : said.includes(` ${words(p, lng).join(' ')} `)) return p;
     }
   }
-  return false;
+  return undefined;
+}
+
+export const hasPhrase = (ctx: FlowContext, text: string, list: 'eviction' | 'help'): boolean => phraseIn(ctx, text, list) !== undefined;
+
+/** Her words beyond the phrase: "I need help, the rent is late" says more than "I need help". */
+export function wordsBeyond(ctx: FlowContext, text: string, phrase: string): number {
+  // Chinese has no spaces: two characters make about one word
+  if (/\p{Script=Han}/u.test(phrase)) return Math.floor([...foldPhrase(text).replace(phrase, '').replace(/[\s\p{P}\p{S}]/gu, '')].length / 2);
+  return words(foldPhrase(text), ctx.contact.language).length - words(phrase, ctx.contact.language).length;
 }

@@ -3,7 +3,7 @@ import type { TFunction } from 'i18next';
 import type { Choice, Reply } from '../core/types';
 import type { Language } from '../i18n';
 import { words } from '../needs/knowledge';
-import { hasPhrase } from './keywords';
+import { hasPhrase, phraseIn, wordsBeyond } from './keywords';
 import { ask, call, staffNotices, type Effect, type FlowContext, type MediaRef, type NeedCategory, type NeedOpen, type OpenNeed, type Turn } from './context';
 import { firstName, languageName, needRef } from './format';
 import { herWords, needActions, needAlertMessage, type NeedAlert } from './need-alerts';
@@ -130,9 +130,9 @@ const categoryChoices = (t: TFunction): Choice[] => [
   { id: 'menu', label: t('menu.back') },
 ];
 
-/** "I need help": the areas, with the emergency numbers always in sight. */
-export function helpMenu(ctx: FlowContext): Turn {
-  return ask([ctx.t('needs.chooseArea'), ctx.t('needs.emergencyShort')].join('\n\n'), categoryChoices(ctx.t), { step: 'need.category' });
+/** "I need help": the areas, with the emergency numbers always in sight; what she already said goes with the request. */
+export function helpMenu(ctx: FlowContext, said?: string): Turn {
+  return ask([ctx.t('needs.chooseArea'), ctx.t('needs.emergencyShort')].join('\n\n'), categoryChoices(ctx.t), { step: 'need.category', ...(said ? { said } : {}) });
 }
 
 async function sentToTutor(ctx: FlowContext, category: string, ref: number, effects: Effect[], lead: Reply[] = []): Promise<Turn> {
@@ -175,9 +175,20 @@ async function eviction(ctx: FlowContext, body: string | undefined, source: 'tex
 /** Her message's media, as kept references. */
 export const mediaOf = (ctx: FlowContext): MediaRef[] => (ctx.inbound.media ?? []).map((m) => ({ kind: m.kind, ref: m.ref }));
 
-/** Free text that is a question: answered from the knowledge base when confident, otherwise sent to her tutor. */
+/** Her words said with "I need help", sent once she chose the area. */
+async function describedNeed(ctx: FlowContext, category: NeedCategory, said: string): Promise<Turn> {
+  const opened = await openNeed(ctx, { kind: 'need', category, urgency: 'normal', source: 'text', body: said });
+  return sentToTutor(ctx, category, opened.ref, opened.effects);
+}
+
+/**
+ * Free text that is a question: answered from the knowledge base when confident, otherwise sent to her tutor.
+ * "I need help" in her words is not a question: it opens the help menu, keeping what else she said.
+ */
 async function question(ctx: FlowContext, text: string, explicit: boolean): Promise<Turn | undefined> {
   const { t } = ctx;
+  const help = phraseIn(ctx, text, 'help');
+  if (help) return helpMenu(ctx, wordsBeyond(ctx, text, help) >= 2 ? text : undefined);
   const match = await ctx.deps.knowledge?.match(ctx.contact.language, text);
   if (match) {
     const answerId = randomUUID();
@@ -208,7 +219,7 @@ function looksLikeQuestion(ctx: FlowContext, text: string): boolean {
  */
 export async function needsStep(ctx: FlowContext): Promise<Turn | undefined> {
   const { t, contact } = ctx;
-  const state = contact.conversation as { step?: string; category?: NeedCategory; needId?: string; answerId?: string; slug?: string; question?: string };
+  const state = contact.conversation as { step?: string; category?: NeedCategory; needId?: string; answerId?: string; slug?: string; question?: string; said?: string };
   const family = contact.family;
   if (!family) return undefined;
 
@@ -221,10 +232,12 @@ export async function needsStep(ctx: FlowContext): Promise<Turn | undefined> {
   const cat = /^need:cat:(\w+)$/.exec(ctx.choice ?? '')?.[1] as NeedCategory | undefined;
   if (cat && CATEGORIES.includes(cat)) {
     if (cat === 'protection') return protection(ctx);
+    const said = state.step === 'need.category' ? state.said : undefined;
     if (!family.caller_name) {
       const skip: Choice[] = [{ id: 'need:noname', label: t('needs.skipName') }];
-      return ask(t('needs.askName'), skip, { step: 'need.name', category: cat });
+      return ask(t('needs.askName'), skip, { step: 'need.name', category: cat, ...(said ? { said } : {}) });
     }
+    if (said) return describedNeed(ctx, cat, said);
     return { replies: [{ text: t('needs.describe', { area: t(`needs.category.${cat}`) }) }], conversation: { step: 'need.describe', category: cat } };
   }
 
@@ -233,8 +246,10 @@ export async function needsStep(ctx: FlowContext): Promise<Turn | undefined> {
     if (name !== undefined && (name.length < 1 || name.length > 40 || /\d/.test(name))) {
       return { replies: [{ text: t('needs.askNameAgain') }], conversation: state };
     }
-    const turn: Turn = { replies: [{ text: t('needs.describe', { area: t(`needs.category.${state.category ?? 'other'}`) }) }], conversation: { step: 'need.describe', category: state.category } };
-    return name ? { ...turn, replies: [{ text: t('needs.nameThanks', { name: firstName(name) }) }, ...turn.replies], effects: [{ op: 'caller_name', name }] } : turn;
+    const turn: Turn = state.said
+      ? await describedNeed(ctx, state.category ?? 'other', state.said)
+      : { replies: [{ text: t('needs.describe', { area: t(`needs.category.${state.category ?? 'other'}`) }) }], conversation: { step: 'need.describe', category: state.category } };
+    return name ? { ...turn, replies: [{ text: t('needs.nameThanks', { name: firstName(name) }) }, ...turn.replies], effects: [{ op: 'caller_name', name }, ...(turn.effects ?? [])] } : turn;
   }
 
   if (state.step === 'need.describe' && (ctx.text || ctx.inbound.media?.length) && !ctx.choice) {

@@ -1,5 +1,5 @@
-import { isLanguage, LANGUAGES, type Language } from '../i18n';
-import { languagesWithFirst } from '../core/languages';
+import { isLanguage, type Language } from '../i18n';
+import { languageNamed, languageOfScript, languagesWithFirst } from '../core/languages';
 import type { Choice, ConversationState, Reply } from '../core/types';
 import { ask, call, type Effect, type FlowContext, type Turn } from './context';
 import { startChildren } from './profile';
@@ -10,14 +10,18 @@ export function languageChoices(ctx: FlowContext, first: Language): Choice[] {
   return languagesWithFirst(first).map((l) => ({ id: `${LANGUAGE_CHOICE}${l}`, label: ctx.deps.i18n.t(l)('language.name') }));
 }
 
-/** The language she picked: a tapped choice, "3", the language's own name, or its code. */
+/** The language she picked: a tapped choice, "3", its code, or its name as she writes it (own script, Italian, English). */
 export function pickedLanguage(ctx: FlowContext): Language | undefined {
   if (ctx.choice?.startsWith(LANGUAGE_CHOICE)) {
     const lng = ctx.choice.slice(LANGUAGE_CHOICE.length);
     return isLanguage(lng) ? lng : undefined;
   }
-  const said = ctx.text.toLocaleLowerCase();
-  return LANGUAGES.find((l) => l === said || ctx.deps.i18n.t(l)('language.name').toLocaleLowerCase() === said);
+  return languageNamed(ctx.text, (l) => ctx.deps.i18n.t(l)('language.name'));
+}
+
+/** Before she has chosen: the language her script shows (Arabic from a +39 number), else the channel's hint. */
+function likelyLanguage(ctx: FlowContext): Language {
+  return languageOfScript(ctx.text) ?? ctx.contact.language;
 }
 
 export function askLanguage(ctx: FlowContext, state: ConversationState, intro?: Reply): Turn {
@@ -57,12 +61,16 @@ export async function onboarding(ctx: FlowContext): Promise<Turn> {
   if (!contact.languageConfirmed || state.step === 'lang') {
     const lng = state.step === 'lang' || ctx.choice?.startsWith(LANGUAGE_CHOICE) ? pickedLanguage(ctx) : undefined;
     if (lng) return askConsent(ctx, lng, state, [{ text: ctx.deps.i18n.t(lng)('greeting.languageSet') }]);
+    // greeted, or told she was not understood, in the language she seems to write, which comes first in the list
+    const likely = likelyLanguage(ctx);
+    const lt = ctx.deps.i18n.t(likely);
+    const inHers = { ...ctx, t: lt, contact: { ...contact, language: likely } };
     if (state.step === 'lang' && !fresh) {
-      const again = askLanguage(ctx, state);
-      again.replies[0]!.text = `${t('common.notUnderstood')}\n${again.replies[0]!.text}`;
-      return again;
+      const again = askLanguage(inHers, state);
+      again.replies[0]!.text = `${lt('common.notUnderstood')}\n${again.replies[0]!.text}`;
+      return { ...again, language: likely };
     }
-    return askLanguage(ctx, state, { text: t('greeting.welcome') });
+    return { ...askLanguage(inHers, state, { text: lt('greeting.welcome') }), language: likely };
   }
 
   if (state.step !== 'consent') {

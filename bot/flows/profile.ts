@@ -70,6 +70,20 @@ async function finishRegistration(ctx: FlowContext, draft: ChildDraft, districtC
   return { replies: [...replies, ...menu.replies], conversation: menu.conversation, effects: [{ op: 'district', code: districtCode }, ...notices] };
 }
 
+/**
+ * First registration, taken up again after something interrupted it (a danger reply, a question, a code):
+ * her children first, then her district. `added` counts children added by the turn that was interrupted.
+ */
+export async function resumeRegistration(ctx: FlowContext, draft: ChildDraft, added: number): Promise<Turn> {
+  const { t } = ctx;
+  const base: ChildDraft = { onboarding: true, ...(draft.tutorName ? { tutorName: draft.tutorName } : {}) };
+  const next = (ctx.contact.family?.children.length ?? 0) + added === 0
+    ? startChildren(ctx, base)
+    : ask(t('profile.askAnother'), [{ id: 'another:yes', label: t('profile.anotherYes') }, { id: 'another:no', label: t('profile.anotherNo') }], { ...base, step: 'child.another' });
+  next.replies[0]!.text = `${t('profile.resume')}\n${next.replies[0]!.text}`;
+  return next;
+}
+
 /** The steps of adding or changing a child, and of choosing the district at first registration. */
 export async function profileStep(ctx: FlowContext): Promise<Turn | undefined> {
   const { t, contact } = ctx;

@@ -73,7 +73,8 @@ describe('the first conversation', () => {
     await handleInbound(deps, { channel: 'whatsapp', providerId: '+393331112222', providerMessageId: 'MM0a', choiceId: 'lang:it' });
     await handleInbound(deps, { channel: 'whatsapp', providerId: '+393331112222', providerMessageId: 'MM0b', choiceId: 'consent:yes' });
     const out = await photo('MM1');
-    expect(out.replies.map((r) => r.text)).toEqual([i18n.t('it')('media.photo')]);
+    // no tutor yet: the programme's team sees it
+    expect(out.replies.map((r) => r.text)).toEqual([i18n.t('it')('media.photo', { context: 'team' })]);
     const refs = await t.sql.query<{ kind: string; ref: string }>('select kind, ref from public.media_refs');
     expect(refs).toEqual([{ kind: 'photo', ref: 'https://media/1' }]);
   });

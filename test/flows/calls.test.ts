@@ -42,7 +42,7 @@ describe('the nido and housing menus show the calls that fit her family now', ()
     const text = texts(card).join('\n');
     expect(text).toContain(en('calls.kind.nido.what'));
     expect(text).toContain(en('calls.forChildren', { children: 'Amir' }));
-    expect(text).toContain(en('needs.checkWithService'));
+    expect(text).toContain(en('needs.checkWithService', { context: 'team' }));
     expect(choiceIds(card)).toEqual(['call:elig:nido-2027', 'call:docs:nido-2027', 'call:follow:nido-2027', 'call:help:nido-2027', 'call:applied:nido-2027', 'call:list:nido']);
 
     const after = person(coreDeps(t, AFTER_WINDOW), { id: '1001' });
@@ -89,7 +89,7 @@ describe('eligibility and the documents checklist', () => {
   const answerAll = async (answers: string[]) => {
     const p = person(coreDeps(t, IN_WINDOW), { id: '2001' });
     let replies = await p.tap('call:elig:nidi-gratis');
-    expect(texts(replies)[0]).toContain(en('calls.eligIntro'));
+    expect(texts(replies)[0]).toContain(en('calls.eligIntro', { context: 'team' }));
     expect(texts(replies)[0]).toContain(en('calls.q.isee', { amount: '€25,000' }));
     for (const [i, a] of answers.entries()) replies = await p.tap(`call:ans:nidi-gratis:${i}:${a}`);
     return texts(replies).join('\n');
@@ -100,12 +100,12 @@ describe('eligibility and the documents checklist', () => {
   });
 
   it('"no" to the ISEE question: she is told why she may not be eligible, and to talk to her tutor anyway', async () => {
-    expect(await answerAll(['no', 'yes'])).toContain(en('calls.unlikely', { reasons: en('calls.short.isee', { amount: '€25,000' }) }));
+    expect(await answerAll(['no', 'yes'])).toContain(en('calls.unlikely', { context: 'team', reasons: en('calls.short.isee', { amount: '€25,000' }) }));
   });
 
   it('"I don\'t know": it is unclear, and she is told what an ISEE is and where to get it', async () => {
     const said = await answerAll(['unsure', 'yes']);
-    expect(said).toContain(en('calls.unclear', { reasons: en('calls.short.isee', { amount: '€25,000' }) }));
+    expect(said).toContain(en('calls.unclear', { context: 'team', reasons: en('calls.short.isee', { amount: '€25,000' }) }));
     expect(said).toContain(en('calls.iseeHint'));
     const [row] = await t.sql.query<{ answers: Record<string, string> }>(`select answers from public.call_follows`);
     expect(row!.answers).toEqual({ isee: 'unsure', residence_lombardy: 'yes' });
@@ -267,9 +267,9 @@ describe('"I am being evicted"', () => {
   it('from the housing menu asks her to tell what is happening; a second message joins the same urgent need', async () => {
     const p = person(coreDeps(t), { id: '5002' });
     const replies = texts(await p.tap('call:evicted'));
-    expect(replies[2]).toBe(en('needs.urgentDescribe'));
+    expect(replies[2]).toBe(en('needs.urgentDescribe', { context: 'team' }));
     await p.say('The landlord changed the lock');
-    expect(texts(await p.say('We are being evicted tomorrow'))[0]).toBe(en('needs.urgentAgain'));
+    expect(texts(await p.say('We are being evicted tomorrow'))[0]).toBe(en('needs.urgentAgain', { context: 'team' }));
     const needs = await t.sql.query<{ n: number }>(`select count(*)::int as n from public.needs`);
     expect(needs[0]!.n).toBe(1);
     const [thread] = await t.sql.query<{ n: number }>(`select count(*)::int as n from public.need_messages`);

@@ -3,7 +3,7 @@ import { loadConfig } from '../../bot/config';
 import { createLogger } from '../../bot/logger';
 import { runJob, type JobDeps } from '../../functions/jobs';
 import { checkins } from '../../functions/jobs/needs';
-import { coreDeps, i18n, person, texts } from '../support/chat';
+import { coreDeps, deliverAll, i18n, person, texts } from '../support/chat';
 import { pgliteDb, type TestDb } from '../support/door';
 import { familyWithChild, tutorFor } from '../support/families';
 
@@ -107,8 +107,9 @@ describe('questions in her language, local services and the check-in', () => {
       const [offer] = await t.sql.query<{ text: string; choices: { id: string }[]; not_before: string }>(`select payload->>'text' as text, payload->'choices' as choices, not_before from public.outbox where kind = 'checkin'`);
       expect(offer!.text).toBe(en('checkin.offer', { count: 6 }));
       expect(offer!.choices.map((c) => c.id)).toEqual(['checkin:start', 'checkin:later', 'checkin:off']);
+      // on WhatsApp she would type "1": once it reached her, the offer is her current question
+      await deliverAll(t, '2026-11-23T10:00:00+01:00');
       const mother = person(deps, { id: '1001' });
-      // on WhatsApp she would type "1": the offer is her current question
       expect(texts(await mother.say('1'))[0]).toBe(`1/6 ${en('checkin.q.food')}`);
       for (const answer of ['checkin:yes', 'checkin:no', 'checkin:no', 'checkin:yes', 'checkin:no']) await mother.tap(answer);
       const done = texts(await mother.tap('checkin:no'));
