@@ -78,12 +78,15 @@ async function resumed(ctx: FlowContext, turn: Turn): Promise<Turn> {
   const step = turn.conversation.step;
   const alarm = effects.some((e) => e.op === 'safety_event' || (e.op === 'need_open' && e.urgency === 'urgent'));
   if ((step && step !== 'menu') || alarm) return { ...turn, conversation: { ...turn.conversation, ...carried } };
-  const next = await resumeRegistration(ctx, carried, effects.filter((e) => e.op === 'child_add').length);
+  // in the language she may just have chosen
+  const c = turn.language && turn.language !== ctx.contact.language ? inLanguage(ctx, turn.language) : ctx;
+  const next = await resumeRegistration(c, carried, effects.filter((e) => e.op === 'child_add').length);
   // the main menu she would have got gives way to the next registration question; what it led with stays
   const replies = [...turn.replies];
   const last = replies.at(-1);
-  if (last?.choices?.some((c) => c.id.startsWith('menu:'))) {
-    const lead = last.text.endsWith(ctx.t('menu.title')) ? last.text.slice(0, -ctx.t('menu.title').length).trim() : '';
+  const title = c.t('menu.title');
+  if (last?.choices?.some((choice) => choice.id.startsWith('menu:'))) {
+    const lead = last.text.endsWith(title) ? last.text.slice(0, -title.length).trim() : '';
     replies.pop();
     if (lead) replies.push({ text: lead });
   }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../bot/clock';
 import { handleInbound, resolveChoice, type CoreDeps } from '../../bot/core/conversation';
-import { languageFromPhone, languageFromTelegram } from '../../bot/core/languages';
+import { languageFromPhone, languageFromTelegram, languageNamed, languageOfScript } from '../../bot/core/languages';
 import type { Inbound } from '../../bot/core/types';
 import { createTranslator } from '../../bot/i18n';
 import { createLogger } from '../../bot/logger';
@@ -90,6 +90,47 @@ describe('choices and language hints', () => {
     [{ text: 'hello' }, undefined],
   ])('%o → %s', (msg, expected) => {
     expect(resolveChoice({ channel: 'whatsapp', providerId: 'x', providerMessageId: 'y', ...msg }, offered)).toBe(expected);
+  });
+
+  // as mothers type them: digits of their script, a number with a dot, no accents, part of a long label
+  const districts = [
+    { id: 'district:milano-1', label: 'Municipio 1 – Centro storico' },
+    { id: 'district:milano-7', label: 'Municipio 7 – Baggio, De Angeli, San Siro' },
+    { id: 'district:milano-8', label: 'Municipio 8 – Fiera, Gallaratese, Quarto Oggiaro' },
+    { id: 'menu:nido', label: '🏫 Nido (asilo nido)' },
+    { id: 'need:cat:health', label: '🩺 Salute' },
+  ];
+  it.each([
+    ['٢', 'district:milano-7'],
+    ['২', 'district:milano-7'],
+    ['２', 'district:milano-7'],
+    ['2.', 'district:milano-7'],
+    ['San Siro', 'district:milano-7'],
+    ['san siro', 'district:milano-7'],
+    ['QUARTO OGGIARO', 'district:milano-8'],
+    ['salute', 'need:cat:health'],
+    ['nido', 'menu:nido'],
+    ['Municipio', undefined],
+    ['si', undefined],
+    ['Sant Siro', undefined],
+  ])('%s → %s', (text, expected) => {
+    expect(resolveChoice({ channel: 'whatsapp', providerId: 'x', providerMessageId: 'y', text }, districts)).toBe(expected);
+  });
+
+  const label = (l: string) => i18n.t(l as never)('language.name');
+  it.each([
+    ['عربي', 'ar'], ['العربية', 'ar'], ['arabo', 'ar'], ['Arabic', 'ar'], ['اردو', 'ur'], ['Urdu', 'ur'], ['bangla', 'bn'], ['বাংলা', 'bn'],
+    ['中文', 'zh'], ['cinese', 'zh'], ['Tagalog', 'tl'], ['filipino', 'tl'], ['Español', 'es'], ['espanol', 'es'], ['සිංහල', 'si'],
+    ['romana', 'ro'], ['українська', 'uk'], ['ucraino', 'uk'], ['shqip', 'sq'], ['francais', 'fr'], ['inglese', 'en'], ['ITALIANO', 'it'], ['ciao', undefined],
+  ])('the language named %s → %s', (text, lng) => {
+    expect(languageNamed(text, label)).toBe(lng);
+  });
+
+  it.each([
+    ['أحتاج مساعدة', 'ar'], ['السلام عليكم', 'ar'], ['مجھے مدد چاہیے', 'ur'], ['آپ کیسے ہیں', 'ur'], ['আমার সাহায্য দরকার', 'bn'],
+    ['මට උදව් ඕන', 'si'], ['我需要帮助', 'zh'], ['Мені потрібна допомога', 'uk'], ['ciao', undefined], ['👍', undefined], ['ok 👍 سلام', 'ar'],
+  ])('the script of %s shows %s', (text, lng) => {
+    expect(languageOfScript(text)).toBe(lng);
   });
   it.each([['ar', 'ar'], ['en-US', 'en'], ['fil', 'tl'], ['zh-hans', 'zh'], ['de', undefined], [undefined, undefined]])('Telegram %s → %s', (code, lng) => {
     expect(languageFromTelegram(code)).toBe(lng);

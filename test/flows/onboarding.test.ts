@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pgliteDb, type TestDb } from '../support/door';
-import { choiceIds, coreDeps, deliverAll, i18n, makeStaff, person, personalRows, registered, texts } from '../support/chat';
+import { atAnotherChild, choiceIds, coreDeps, deliverAll, i18n, makeStaff, person, personalRows, registered, texts } from '../support/chat';
 
 const ar = i18n.t('ar');
 const it_ = i18n.t('it');
@@ -115,10 +115,29 @@ describe('first contact and consent', () => {
   it('says so when a code is unknown, used or expired, and goes on without it', async () => {
     const p = person(deps, { id: '1003', hint: 'es' });
     const out = await p.say('ZZZZ9999');
-    expect(texts(out).slice(0, 2)).toEqual([i18n.t('es')('codes.unknown'), i18n.t('es')('greeting.welcome')]);
+    // she has no tutor yet: the code came from whoever gave it to her
+    expect(texts(out).slice(0, 2)).toEqual([i18n.t('es')('codes.unknown', { context: 'team' }), i18n.t('es')('greeting.welcome')]);
     const tutor = await makeStaff(t, 'tutor', 'Giulia Bianchi', '2001');
     await t.sql.query(`insert into public.link_codes (code, purpose, tutor_id, created_at, expires_at) select 'EXP9RED2', 'family', staff_id, $2::timestamptz - interval '40 days', $2::timestamptz - interval '10 days' from public.contacts where id = $1`, [tutor, deps.clock.now().toISOString()]);
-    expect(texts(await p.say('EXP9RED2'))[0]).toBe(i18n.t('es')('codes.expired'));
+    expect(texts(await p.say('EXP9RED2'))[0]).toBe(i18n.t('es')('codes.expired', { context: 'team' }));
+  });
+
+  it.each([
+    ['a change of language', async (p: ReturnType<typeof person>) => { await p.say('language'); return p.tap('lang:en'); }],
+    ['STOP, then "no, keep it"', async (p: ReturnType<typeof person>) => { await p.say('stop'); return p.tap('pause:no'); }],
+    ['a code nobody knows', async (p: ReturnType<typeof person>) => p.say('ZZ99ZZ99')],
+  ])('takes registration up again after %s, until her district is known', async (_what, interrupt) => {
+    const p = await atAnotherChild(deps, '1001', 'it');
+    const back = texts(await interrupt(p)).join('\n');
+    const lt = i18n.t(back.includes(i18n.t('en')('greeting.languageSet')) ? 'en' : 'it');
+    expect(back).toContain(lt('profile.resume'));
+    expect(back).toContain(lt('profile.askAnother'));
+    expect(back).not.toContain(lt('menu.title'));
+    await p.tap('another:no');
+    const done = texts(await p.tap('district:milano-2')).join('\n');
+    expect(done).toContain(lt('profile.done'));
+    // registered: the next resting point is the menu again
+    expect(texts(await p.say('menu')).join('\n')).toContain(lt('menu.title'));
   });
 
   it('lets her change the language at any time, and STOP pauses while START resumes', async () => {
