@@ -423,7 +423,45 @@ async function benchBroadcast() {
   });
 }
 
-const BENCHES: Record<string, () => Promise<void>> = { safety: benchSafety, questions: benchQuestions, start: benchStart, rpc: benchRpc, inbound: benchInbound, outbound: benchOutbound, onboarding: benchOnboarding, reminders: benchReminders, calls: benchCalls, broadcast: benchBroadcast };
+/**
+ * Her message → the reply leaving, when nothing else is queued for her and when 50 messages are scheduled for
+ * her later (reminders, notices): a chat waits only behind what is due, so the two should match.
+ */
+async function benchOrder(n = Number(process.env.BENCH_ORDER ?? 100)) {
+  await withEmbedded(async (door) => {
+    const rig = await telegramRig(door);
+    const run = async (base: number, later: number) => {
+      const ids = Array.from({ length: n }, (_, i) => base + i);
+      for (const id of ids) await rig.open(id);
+      // each chat once, so she exists; then what is scheduled for her later
+      for (const id of ids) await rig.post(id, 'ciao');
+      while (ids.some((id) => rig.emulator.chat(TOKEN, id).length < 2)) await new Promise((r) => setTimeout(r, 5));
+      if (later) {
+        await door.executor!.query(`
+          insert into public.outbox (idempotency_key, contact_id, channel, kind, priority, payload, not_before)
+          select 'later:' || c.id || ':' || g, c.id, 'telegram', 'reminder', 5, '{"text":"later"}', now() + interval '1 hour'
+            from public.contacts c, generate_series(1, ${later}) g where c.provider_id::bigint between ${base} and ${base + n - 1}`);
+      }
+      const samples: number[] = [];
+      for (const id of ids) {
+        const before = rig.emulator.chat(TOKEN, id).length;
+        const t0 = performance.now();
+        await rig.post(id, 'ciao');
+        while (rig.emulator.chat(TOKEN, id).length <= before) await new Promise((r) => setTimeout(r, 1));
+        samples.push(performance.now() - t0);
+      }
+      return samples.sort((a, b) => a - b);
+    };
+    await run(6_900_000, 0); // warm-up: first queries, JIT
+    const none = await run(7_000_000, 0);
+    const fifty = await run(7_100_000, 50);
+    const p50 = quantile(fifty, 0.5) / quantile(none, 0.5);
+    console.log(`order: her message → first reply at the provider, ${n} chats one after another: nothing queued for her p50 ${ms(quantile(none, 0.5))}, p99 ${ms(quantile(none, 0.99))}; 50 rows scheduled for her later p50 ${ms(quantile(fifty, 0.5))}, p99 ${ms(quantile(fifty, 0.99))} (${p50.toFixed(2)}× the p50 with nothing queued)`);
+    await rig.close();
+  });
+}
+
+const BENCHES: Record<string, () => Promise<void>> = { order: benchOrder, safety: benchSafety, questions: benchQuestions, start: benchStart, rpc: benchRpc, inbound: benchInbound, outbound: benchOutbound, onboarding: benchOnboarding, reminders: benchReminders, calls: benchCalls, broadcast: benchBroadcast };
 
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(BENCHES)) {
