@@ -3,7 +3,7 @@ import type { Language } from '../i18n';
 import { words } from '../needs/knowledge';
 import type { FlowContext } from './context';
 
-export type Keyword = 'stop' | 'start' | 'menu' | 'language' | 'original';
+export type Keyword = 'stop' | 'start' | 'menu' | 'language' | 'original' | 'helpAlone';
 
 const fold = (s: string) => s.normalize('NFKC').toLocaleLowerCase().replace(/^[\s/!.¡¿?،。！？-]+|[\s!.?،。！？-]+$/gu, '');
 
@@ -43,9 +43,19 @@ export function phraseIn(ctx: FlowContext, text: string, list: 'eviction' | 'hel
 
 export const hasPhrase = (ctx: FlowContext, text: string, list: 'eviction' | 'help'): boolean => phraseIn(ctx, text, list) !== undefined;
 
-/** Her words beyond the phrase: "I need help, the rent is late" says more than "I need help". */
+/** Her words beyond the phrase, courtesy aside (`keywords.courtesy`: "please", "ju lutem"): "I need help, the rent is late" says more than "I need help". */
 export function wordsBeyond(ctx: FlowContext, text: string, phrase: string): number {
   // Chinese has no spaces: two characters make about one word
   if (/\p{Script=Han}/u.test(phrase)) return Math.floor([...foldPhrase(text).replace(phrase, '').replace(/[\s\p{P}\p{S}]/gu, '')].length / 2);
-  return words(foldPhrase(text), ctx.contact.language).length - words(phrase, ctx.contact.language).length;
+  const lng = ctx.contact.language;
+  const courtesy = new Set(ctx.t('keywords.courtesy').split('|').flatMap((c) => words(foldPhrase(c), lng)));
+  const own = new Set(words(foldPhrase(phrase), lng));
+  return words(foldPhrase(text), lng).filter((w) => !own.has(w) && !courtesy.has(w)).length;
+}
+
+/** "Help!", "I need help, please": a plea that names no topic (`keywords.helpAlone` as the whole message, or a help phrase and at most two more words). */
+export function isHelpPlea(ctx: FlowContext, text: string): boolean {
+  if (isKeyword(ctx.t, 'helpAlone', text)) return true;
+  const phrase = phraseIn(ctx, text, 'help');
+  return phrase !== undefined && wordsBeyond(ctx, text, phrase) <= 2;
 }

@@ -3,7 +3,7 @@ import type { TFunction } from 'i18next';
 import type { Choice, Reply } from '../core/types';
 import type { Language } from '../i18n';
 import { words } from '../needs/knowledge';
-import { hasPhrase, phraseIn, wordsBeyond } from './keywords';
+import { hasPhrase, isHelpPlea } from './keywords';
 import { ask, call, staffNotices, type Effect, type FlowContext, type MediaRef, type NeedCategory, type NeedOpen, type OpenNeed, type Turn } from './context';
 import { firstName, languageName, needRef } from './format';
 import { herWords, needActions, needAlertMessage, type NeedAlert } from './need-alerts';
@@ -187,9 +187,10 @@ async function describedNeed(ctx: FlowContext, category: NeedCategory, said: str
  */
 async function question(ctx: FlowContext, text: string, explicit: boolean): Promise<Turn | undefined> {
   const { t } = ctx;
-  const help = phraseIn(ctx, text, 'help');
-  if (help) return helpMenu(ctx, wordsBeyond(ctx, text, help) >= 2 ? text : undefined);
+  // a bare plea ("help", "I need help, please") is never a question; one that names a topic may be
+  if (isHelpPlea(ctx, text)) return helpMenu(ctx);
   const match = await ctx.deps.knowledge?.match(ctx.contact.language, text);
+  if (!match && hasPhrase(ctx, text, 'help')) return helpMenu(ctx, text);
   if (match) {
     const answerId = randomUUID();
     const entry = match.entry;

@@ -7,7 +7,7 @@ import { dangerMatcher, type Assessment } from '../safety/matcher';
 import { call, type Effect, type FamilyProfile, type FlowContext, type MediaRef, type NeedCategory, type Turn } from './context';
 import { numbersFor } from './emergency';
 import { firstName, needRef } from './format';
-import { hasPhrase, isKeyword } from './keywords';
+import { hasPhrase, isHelpPlea, isKeyword } from './keywords';
 import { mainMenu } from './menu';
 import { addToNeed, mediaOf, openNeed } from './needs';
 
@@ -171,6 +171,8 @@ export async function safetyStep(ctx: FlowContext, next: (ctx: FlowContext) => P
       const answer = await knowledgeAnswer(ctx, text);
       return answer ? { ...turn, replies: [...turn.replies, { text: answer }] } : turn;
     }
+    // "help!" alone: the help menu, which keeps the numbers in sight and has the protection area
+    if (registered && isHelpPlea(ctx, text)) return next(ctx);
     // one weaker word in a question the knowledge base answers ("depressione dopo il parto, aiuto"): the answer, the numbers in sight
     if (registered && (await knowledgeAnswer(ctx, text))) {
       const turn = await next(ctx);
