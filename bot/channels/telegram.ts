@@ -1,20 +1,29 @@
 import { Bot, GrammyError, HttpError, type Context } from 'grammy';
 import type { Message, Update, UserFromGetMe } from 'grammy/types';
 import { languageFromTelegram } from '../core/languages';
+import { hasRightToLeftLetters, rtlParagraphs, textDirection, type TextDirection } from '../i18n';
 import type { Inbound, InboundMedia, Reply } from '../core/types';
 import { DEFAULT_LIMITS, type ChannelLimits, type ChannelSender, type OutboundMessage, type SendOutcome } from './types';
 
-/** Telegram's inline keyboard: short labels two per row, long ones alone. */
-export function renderTelegram(reply: Reply): { text: string; reply_markup?: { inline_keyboard: { text: string; callback_data: string }[][] } } {
-  if (!reply.choices?.length) return { text: reply.text };
+/** A button is one centred line: only a label mixing Latin or numbers with right-to-left words needs to start RTL. */
+const rtlButtonLabel = (label: string) => (hasRightToLeftLetters(label) ? rtlParagraphs(label) : label);
+
+/** Telegram's inline keyboard: short labels two per row, long ones alone; right to left, text and mixed labels start RTL (UBA P2). */
+export function renderTelegram(reply: Reply, direction: TextDirection = 'ltr'): { text: string; reply_markup?: { inline_keyboard: { text: string; callback_data: string }[][] } } {
+  const rtl = direction === 'rtl';
+  const text = rtl ? rtlParagraphs(reply.text) : reply.text;
+  if (!reply.choices?.length) return { text };
   const rows: { text: string; callback_data: string }[][] = [];
+  let lastLabel = '';
   for (const c of reply.choices) {
-    const button = { text: c.label, callback_data: c.id };
+    const button = { text: rtl ? rtlButtonLabel(c.label) : c.label, callback_data: c.id };
     const last = rows.at(-1);
-    if (last && last.length === 1 && c.label.length <= 14 && last[0]!.text.length <= 14) last.push(button);
+    // measured on the label as written: invisible marks take no room on the button
+    if (last && last.length === 1 && c.label.length <= 14 && lastLabel.length <= 14) last.push(button);
     else rows.push([button]);
+    lastLabel = c.label;
   }
-  return { text: reply.text, reply_markup: { inline_keyboard: rows } };
+  return { text, reply_markup: { inline_keyboard: rows } };
 }
 
 function mediaOf(m: Message): InboundMedia[] {
@@ -82,7 +91,7 @@ export function createTelegramChannel(opts: TelegramChannelOptions): TelegramCha
     limits: opts.limits ?? DEFAULT_LIMITS.telegram,
     bot,
     async send(message: OutboundMessage): Promise<SendOutcome> {
-      const rendered = renderTelegram(message.payload);
+      const rendered = renderTelegram(message.payload, textDirection(message.language));
       try {
         const sent = await bot.api.sendMessage(message.providerId, rendered.text, rendered.reply_markup ? { reply_markup: rendered.reply_markup } : {});
         return { kind: 'sent', providerMessageId: `${sent.chat.id}:${sent.message_id}` };

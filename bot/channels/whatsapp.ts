@@ -2,6 +2,7 @@ import { differenceInMilliseconds } from 'date-fns';
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient';
 import { languageFromPhone } from '../core/languages';
+import { BIDI, isolate, rtlParagraphs, textDirection, type TextDirection } from '../i18n';
 import type { Inbound, InboundMedia, MediaKind, Reply } from '../core/types';
 import { DEFAULT_LIMITS, type ChannelLimits, type ChannelSender, type OutboundMessage, type SendOutcome } from './types';
 
@@ -17,11 +18,15 @@ export class ApiBaseRequestClient extends twilio.RequestClient {
   }
 }
 
+/** "1. label"; right to left, the label is isolated so a Latin district cannot pull "1." to its side, and RLM starts the line RTL (UBA P2). */
+const numberedLine = (n: number, label: string, direction: TextDirection) => (direction === 'rtl' ? `${BIDI.RLM}${n}. ${isolate(label)}` : `${n}. ${label}`);
+
 /** WhatsApp has no inline buttons in a session message: choices become numbered lines. */
-export function renderWhatsApp(reply: Reply, hint: string): string {
-  if (!reply.choices?.length) return reply.text;
-  const lines = reply.choices.map((c, i) => `${i + 1}. ${c.label}`);
-  return `${reply.text}\n\n${lines.join('\n')}\n\n${hint}`;
+export function renderWhatsApp(reply: Reply, hint: string, direction: TextDirection = 'ltr'): string {
+  const body = reply.choices?.length
+    ? `${reply.text}\n\n${reply.choices.map((c, i) => numberedLine(i + 1, c.label, direction)).join('\n')}\n\n${hint}`
+    : reply.text;
+  return direction === 'rtl' ? rtlParagraphs(body) : body;
 }
 
 const mediaKind = (contentType: string): MediaKind =>
@@ -89,7 +94,7 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
       const base = { from: opts.from, to: `whatsapp:${message.providerId}`, ...(opts.statusCallbackUrl ? { statusCallback: opts.statusCallbackUrl } : {}) };
       let params: Parameters<typeof client.messages.create>[0];
       if (inWindow) {
-        params = { ...base, body: renderWhatsApp(message.payload, opts.choiceHint(message.language)) };
+        params = { ...base, body: renderWhatsApp(message.payload, opts.choiceHint(message.language), textDirection(message.language)) };
       } else if (message.template) {
         const fields = message.payload as unknown as Record<string, unknown>;
         const variables = message.payload.templateVariables ?? Object.fromEntries(message.template.variables.map((name, i) => [String(i + 1), String(fields[name] ?? '')]));

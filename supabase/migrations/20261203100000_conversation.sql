@@ -194,3 +194,4 @@ end;
 $$;
 
 revoke execute on function public.outbox_question_apply() from public, anon, authenticated;
+grant execute on function public.outbox_question_apply() to service_role;
