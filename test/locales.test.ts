@@ -56,7 +56,9 @@ describe('locales', () => {
       for (const [key, value] of Object.entries(flat)) {
         expect(value.trim(), `${lng}:${key} is empty`).not.toBe('');
         const source = en[key] ?? en[key.replace(PLURAL, '_other')]!;
-        expect([key, placeholders(value)]).toEqual([key, placeholders(source)]);
+        // Arabic singular and dual say the number in the word ("شهران"): no digit there (test/locales-plurals.test.ts)
+        const expected = placeholders(source).filter((p) => !(p === 'count' && lng === 'ar' && /_(one|two)$/.test(key)));
+        expect([key, placeholders(value)]).toEqual([key, expected]);
       }
     });
   });

@@ -87,8 +87,26 @@ export function stageOf(c: Candidate, today: string, rules: ReminderRules = DEFA
 
 const addDaysIso = (d: string, n: number) => format(addDays(parseISO(d), n), 'yyyy-MM-dd');
 
-/** "vaccino esavalente…, dose 1" in the reader's language; a group added by a coordinator shows its Italian name. */
-export function itemLabel(t: TFunction, c: Pick<Candidate, 'group_key' | 'dose' | 'name_it'>): string {
+/** Days in an average month: a check-up's age from its offset, whatever the birth month. */
+const AVERAGE_MONTH_DAYS = 30.4375;
+
+/** The age a check-up is for (birth to its due day) as a mother says it: "2 months", "15 months", "5 years"; none for the first one. */
+export function checkupAge(t: TFunction, birth: string, dueOn: string): string | undefined {
+  const days = differenceInCalendarDays(parseISO(dueOn), parseISO(birth));
+  if (days < 28) return undefined;
+  const months = Math.round(days / AVERAGE_MONTH_DAYS);
+  return months < 24 ? t('children.ageMonths', { count: months }) : t('children.ageYears', { count: Math.floor(months / 12) });
+}
+
+/**
+ * "vaccino esavalente…, dose 1" in the reader's language; a group added by a coordinator shows its Italian name.
+ * With the birth date, a check-up says which one ("… at 2 months"): two check-ups must never read the same.
+ */
+export function itemLabel(t: TFunction, c: Pick<Candidate, 'group_key' | 'dose' | 'name_it'> & { due_on?: string }, birth?: string | null): string {
+  if (c.group_key === 'checkup' && birth && c.due_on) {
+    const age = checkupAge(t, birth, c.due_on);
+    return age ? t('care.item.checkupAt', { age }) : t('care.item.checkupFirst');
+  }
   const key = `care.item.${c.group_key}`;
   return t(key, { dose: c.dose, defaultValue: '' }) || t('care.item.other', { name: c.name_it });
 }
@@ -106,24 +124,67 @@ export function answerChoices(t: TFunction, childId: string, dueOn: string): Cho
 
 const lang = (l: string): Language => (isLanguage(l) ? l : 'it');
 
+/** One message's worth of plan rows: one child, one stage, one day. */
+export interface DayGroup {
+  /** child, day, stage: the message's key without the contact */
+  key: string;
+  stage: Stage;
+  rows: Candidate[];
+}
+
+/** The day a row's message is about: items due the same day share a message; a follow-up also by when its window closed. */
+function messageDay(c: Candidate, stage: Stage): string {
+  if (stage === 'appointment') return c.booked_on!;
+  if (stage === 'catchup') return 'registration';
+  if (stage === 'again') return `${c.due_on}:${c.snooze_until}`;
+  if (stage === 'followup') return `${c.due_on}:${c.window_end}`;
+  return c.due_on;
+}
+
 /**
- * The day's reminder messages from the open plan rows: rows of one child due the same day and at the same
- * stage make one message; each message has a key (contact, child, day, stage), so running twice queues once.
+ * What the plan says today, read once: each row is in at most one message, either the catch-up (what the first
+ * plan found behind) or a reminder of its own stage. The plan (planChild) keeps the two apart: an item of the
+ * catch-up is 'overdue', never at a reminder stage, and a later dose of a series the catch-up lists is in it too
+ * when it is due within the first week; a check-up the catch-up would repeat is left out of it.
+ */
+export function dayPlan(candidates: Candidate[], today: string, rules: ReminderRules = DEFAULT_RULES): DayGroup[] {
+  const groups = new Map<string, DayGroup>();
+  for (const c of candidates) {
+    const stage = stageOf(c, today, rules);
+    if (!stage) continue;
+    const key = `${c.child_id}:${messageDay(c, stage)}:${stage}`;
+    const g = groups.get(key) ?? { key, stage, rows: [] };
+    g.rows.push(c);
+    groups.set(key, g);
+  }
+  for (const g of groups.values()) g.rows.sort((a, b) => a.due_on.localeCompare(b.due_on) || a.kind.localeCompare(b.kind) || a.group_key.localeCompare(b.group_key) || a.dose - b.dose);
+  return [...groups.values()];
+}
+
+/** The text and answers of one day's message, in the reader's language. */
+function messageContent(t: TFunction, lng: Language, { stage, rows }: DayGroup, today: string): { text: string; choices?: Choice[]; child: string; date: string } {
+  const first = rows[0]!;
+  const child = first.child_name ?? t('children.unnamed');
+  const items = rows.map((r) => `• ${itemLabel(t, r, r.birth_date)}`).join('\n');
+  const date = formatDate(lng, stage === 'appointment' ? first.booked_on! : stage.startsWith('pregnancy') ? first.due_date ?? first.due_on : first.due_on);
+  if (stage === 'catchup') return { text: t('care.catchup', { child, age: first.birth_date ? ageLabel(t, first.birth_date, today) : '', items }), child, date };
+  if (stage === 'pregnancyPrepare') return { text: t('care.pregnancyPrepare', { date }), child, date };
+  if (stage === 'pregnancyBorn') return { text: t('care.pregnancyBorn'), choices: [{ id: `care:born:${first.child_id}`, label: t('children.born') }], child, date };
+  const textKey = stage === 'again' ? 'care.followup' : `care.${stage}`;
+  const lines = [t(textKey, { child, date, items })];
+  if (rows.some((r) => r.mandatory)) lines.push(t('care.mandatory'));
+  if (rows.some((r) => !r.verified)) lines.push(t('care.checkDate'));
+  return { text: lines.join('\n\n'), choices: stage === 'appointment' ? undefined : answerChoices(t, first.child_id, first.due_on), child, date };
+}
+
+/**
+ * The day's reminder messages from the open plan rows (dayPlan), one per contact of the family; each message has a
+ * key (contact, child, day, stage), so running twice queues once. Overdue mandatory vaccinations go to the tutor.
  */
 export function reminderMessages(i18n: Translator, candidates: Candidate[], now: Date, today: string, rules: ReminderRules = DEFAULT_RULES): { messages: QueuedMessage[]; stages: Record<string, number> } {
   const notBefore = sendTime(now, rules).toISOString();
-  const groups = new Map<string, { stage: Stage; rows: Candidate[] }>();
   const overdue = new Map<string, Candidate[]>();
   for (const c of candidates) {
-    const stage = stageOf(c, today, rules);
-    if (stage) {
-      // items due the same day share a message; a follow-up also by when its window closed
-      const day = stage === 'appointment' ? c.booked_on! : stage === 'catchup' ? 'registration' : stage === 'again' ? `${c.due_on}:${c.snooze_until}` : stage === 'followup' ? `${c.due_on}:${c.window_end}` : c.due_on;
-      const key = `${c.child_id}:${day}:${stage}`;
-      const g = groups.get(key) ?? { stage, rows: [] };
-      g.rows.push(c);
-      groups.set(key, g);
-    }
     if (c.mandatory && c.kind === 'vaccine' && c.status !== 'booked' && differenceInCalendarDays(parseISO(today), parseISO(c.due_on)) > rules.overdueNoticeDays) {
       overdue.set(c.child_id, [...(overdue.get(c.child_id) ?? []), c]);
     }
@@ -131,38 +192,19 @@ export function reminderMessages(i18n: Translator, candidates: Candidate[], now:
 
   const messages: QueuedMessage[] = [];
   const stages: Record<string, number> = {};
-  for (const [groupKey, { stage, rows }] of groups) {
-    const first = rows[0]!;
-    for (const to of first.contacts) {
+  for (const group of dayPlan(candidates, today, rules)) {
+    for (const to of group.rows[0]!.contacts) {
       const lng = lang(to.language);
-      const t = i18n.t(lng);
-      const child = first.child_name ?? t('children.unnamed');
-      const items = rows.map((r) => `• ${itemLabel(t, r)}`).join('\n');
-      const date = formatDate(lng, stage === 'appointment' ? first.booked_on! : stage.startsWith('pregnancy') ? first.due_date ?? first.due_on : first.due_on);
-      let text: string;
-      let choices: Choice[] | undefined;
-      if (stage === 'catchup') text = t('care.catchup', { child, age: first.birth_date ? ageLabel(t, first.birth_date, today) : '', items });
-      else if (stage === 'pregnancyPrepare') text = t('care.pregnancyPrepare', { date });
-      else if (stage === 'pregnancyBorn') {
-        text = t('care.pregnancyBorn');
-        choices = [{ id: `care:born:${first.child_id}`, label: t('children.born') }];
-      } else {
-        const textKey = stage === 'again' ? 'care.followup' : `care.${stage}`;
-        const lines = [t(textKey, { child, date, items })];
-        if (rows.some((r) => r.mandatory)) lines.push(t('care.mandatory'));
-        if (rows.some((r) => !r.verified)) lines.push(t('care.checkDate'));
-        text = lines.join('\n\n');
-        choices = stage === 'appointment' ? undefined : answerChoices(t, first.child_id, first.due_on);
-      }
+      const { text, choices, child, date } = messageContent(i18n.t(lng), lng, group, today);
       messages.push({
         contact_id: to.contact_id,
-        key: `reminder:${to.contact_id}:${groupKey}`,
+        key: `reminder:${to.contact_id}:${group.key}`,
         kind: 'reminder',
         payload: { text, ...(choices ? { choices } : {}), child, date },
         not_before: notBefore,
         ...(choices ? { question: { step: 'care' as const, offered: choices } } : {}),
       });
-      stages[stage] = (stages[stage] ?? 0) + 1;
+      stages[group.stage] = (stages[group.stage] ?? 0) + 1;
     }
   }
 

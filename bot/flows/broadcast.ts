@@ -5,13 +5,13 @@ import {
   AGE_BANDS, CHANNELS, MAX_TEXT, broadcastRef, countsText, draftTranslations, parseBroadcastRef, renderNotice,
   type Audience, type AudiencePreview, type BroadcastFailure, type BroadcastReport, type Texts,
 } from '../broadcasts/broadcast';
-import { sendTime } from '../care/reminders';
+import { DEFAULT_RULES, sendTime } from '../care/reminders';
 import type { Choice, ConversationState } from '../core/types';
 import { LANGUAGES, isLanguage, type Language } from '../i18n';
-import { PROGRAMME_TZ } from '../time';
+import { PROGRAMME_TZ, romeDay } from '../time';
 import { ask, call, type FlowContext, type StaffProfile, type Turn } from './context';
-import { chunkText, familyRef, languageName, staffRef } from './format';
-import { staffMenu } from './staff';
+import { familyRef, languageName, staffRef } from './format';
+import { staffDone } from './staff';
 
 type Dimension = 'languages' | 'districts' | 'ages' | 'tutors' | 'channels';
 const DIMENSIONS: Dimension[] = ['languages', 'districts', 'ages', 'tutors', 'channels'];
@@ -44,6 +44,22 @@ export function parseWhen(text: string, now: Date): Date | null {
 
 const when = (lng: Language, d: Date) =>
   new Intl.DateTimeFormat(lng, { timeZone: PROGRAMME_TZ, weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }).format(d);
+
+/** 09:00 on Rome's wall clock, as the reader's language writes a time. */
+const clockTime = (lng: Language, d: Date) => new Intl.DateTimeFormat(lng, { timeZone: PROGRAMME_TZ, hour: '2-digit', minute: '2-digit' }).format(d);
+
+/** A whole hour of the notices' window, as the reader's language writes it. */
+const windowHour = (lng: Language, hour: number) => clockTime(lng, new Date(new TZDate(2026, 0, 15, hour, 0, 0, PROGRAMME_TZ).getTime()));
+
+/**
+ * When a broadcast confirmed now actually leaves: at once inside the notices' window, otherwise when it next
+ * opens (today or tomorrow, Rome time). The window is the reminders' one (sendTime): families are not woken at night.
+ */
+export function departure(now: Date): { at: Date; day: 'now' | 'today' | 'tomorrow' } {
+  const at = sendTime(now);
+  if (at.getTime() <= now.getTime()) return { at, day: 'now' };
+  return { at, day: romeDay(at) === romeDay(now) ? 'today' : 'tomorrow' };
+}
 
 function describeAudience(t: TFunction, lng: Language, a: Audience, districtNames: Map<string, string>): string {
   const parts: string[] = [];
@@ -140,8 +156,16 @@ async function previewScreen(ctx: FlowContext, staff: StaffProfile, state: Wizar
     const r = renderNotice(deps.i18n, state.texts, l);
     return { text: `${t('broadcast.previewFor', { language: languageName(lng, l), count: p.languages[l] ?? 0 })}\n\n${r.text}` };
   });
-  const turn = ask(t('broadcast.confirm', { count: p.recipients, skipped: p.skipped.paused + p.skipped.unreachable }), [
-    { id: 'bc:now', label: t('broadcast.sendNow') },
+  const leaves = departure(ctx.now);
+  const time = clockTime(lng, leaves.at);
+  const window = { from: windowHour(lng, DEFAULT_RULES.fromHour), to: windowHour(lng, DEFAULT_RULES.toHour) };
+  const text = [
+    t('broadcast.confirm', { count: p.recipients, skipped: p.skipped.paused + p.skipped.unreachable }),
+    leaves.day === 'now' ? t('broadcast.leavesNow', window) : t(leaves.day === 'today' ? 'broadcast.leavesToday' : 'broadcast.leavesTomorrow', { ...window, time }),
+  ].join('\n');
+  const send = leaves.day === 'now' ? t('broadcast.sendNow') : t(leaves.day === 'today' ? 'broadcast.sendAtToday' : 'broadcast.sendAtTomorrow', { time });
+  const turn = ask(text, [
+    { id: 'bc:now', label: send },
     { id: 'bc:later', label: t('broadcast.sendLater') },
     { id: 'bc:langs', label: t('broadcast.back') },
     { id: 'bc:cancel', label: t('broadcast.discard') },
@@ -150,7 +174,8 @@ async function previewScreen(ctx: FlowContext, staff: StaffProfile, state: Wizar
   return turn;
 }
 
-async function schedule(ctx: FlowContext, staff: StaffProfile, state: WizardState, at: Date): Promise<Turn> {
+/** Creates the broadcast; `chosen` is a time the coordinator typed (said plainly when the window moves it). */
+async function schedule(ctx: FlowContext, staff: StaffProfile, state: WizardState, at: Date, chosen: boolean): Promise<Turn> {
   const { t } = ctx;
   const sendAt = sendTime(at);
   const created = await call<{ ref: number; send_at: string }>(ctx.deps.db, 'broadcast_create', {
@@ -163,13 +188,13 @@ async function schedule(ctx: FlowContext, staff: StaffProfile, state: WizardStat
     p_now: ctx.now.toISOString(),
   });
   const ref = broadcastRef(created.ref);
-  const moved = sendAt.getTime() !== at.getTime();
+  const moved = chosen && sendAt.getTime() !== at.getTime();
   const lines = [
     sendAt.getTime() <= ctx.now.getTime() ? t('broadcast.sendingNow', { broadcast: ref }) : t('broadcast.scheduled', { broadcast: ref, when: when(ctx.contact.language, sendAt) }),
     moved ? t('broadcast.movedToDay') : '',
     t('broadcast.afterHint', { broadcast: ref }),
   ];
-  return staffMenu(ctx, staff, lines.filter(Boolean).join('\n'));
+  return staffDone(ctx, lines.filter(Boolean).join('\n'));
 }
 
 /** The broadcast wizard: audience → Italian text → languages (own text, approved draft, or Italian with a note) → preview → now or later. */
@@ -178,9 +203,9 @@ export async function broadcastTurn(ctx: FlowContext, staff: StaffProfile): Prom
   const choice = ctx.choice?.startsWith('bc:') ? ctx.choice.slice(3) : undefined;
   if (!isWizard(state) || (ctx.choice !== undefined && !choice) || (ctx.text.startsWith('/') && !choice)) return undefined;
   const { t, deps } = ctx;
-  if (staff.role !== 'coordinator') return staffMenu(ctx, staff, t('staff.notAllowed'));
+  if (staff.role !== 'coordinator') return staffDone(ctx, t('staff.notAllowed'));
 
-  if (choice === 'cancel') return staffMenu(ctx, staff, t('broadcast.discarded'));
+  if (choice === 'cancel') return staffDone(ctx, t('broadcast.discarded'));
   if (choice === 'back') return audienceScreen(ctx, staff, state);
   if (choice === 'clear') return audienceScreen(ctx, staff, { ...state, audience: {} });
   if (choice === 'openneed') {
@@ -215,7 +240,7 @@ export async function broadcastTurn(ctx: FlowContext, staff: StaffProfile): Prom
     return ask(t('broadcast.askLanguage', { language: languageName(ctx.contact.language, write[1]), max: MAX_TEXT }), [{ id: 'bc:langs', label: t('broadcast.back') }], { ...state, stage: 'langText', lang: write[1] });
   }
   if (choice === 'preview') return previewScreen(ctx, staff, state);
-  if (choice === 'now') return schedule(ctx, staff, state, ctx.now);
+  if (choice === 'now') return schedule(ctx, staff, state, ctx.now, false);
   if (choice === 'later') return ask(t('broadcast.askWhen', { example: '25/11 10:00' }), [{ id: 'bc:langs', label: t('broadcast.back') }], { ...state, stage: 'when' });
 
   // typed text, by stage
@@ -233,7 +258,7 @@ export async function broadcastTurn(ctx: FlowContext, staff: StaffProfile): Prom
       if (!at) return ask(t('broadcast.badWhen', { example: '25/11 10:00' }), [{ id: 'bc:langs', label: t('broadcast.back') }], state);
       if (at.getTime() < ctx.now.getTime() - 60_000) return ask(t('broadcast.pastWhen'), [{ id: 'bc:langs', label: t('broadcast.back') }], state);
       if (at.getTime() > ctx.now.getTime() + 90 * 86_400_000) return ask(t('broadcast.farWhen'), [{ id: 'bc:langs', label: t('broadcast.back') }], state);
-      return schedule(ctx, staff, state, at);
+      return schedule(ctx, staff, state, at, true);
     }
   }
   // anything else: show where we are again
@@ -245,45 +270,43 @@ export async function broadcastCommand(ctx: FlowContext, staff: StaffProfile, ar
   const { t } = ctx;
   if (arg === undefined) return audienceScreen(ctx, staff, { step: 'broadcast', stage: 'audience', audience: {}, texts: {} }, t('broadcast.intro'));
   const ref = parseBroadcastRef(arg);
-  if (ref === undefined) return staffMenu(ctx, staff, t('staff.usage', { example: '/broadcast B-3' }));
+  if (ref === undefined) return staffDone(ctx, t('staff.usage', { example: '/broadcast B-3' }));
   const report = await call<BroadcastReport | null>(ctx.deps.db, 'broadcast_report', { p_staff_id: staff.id, p_ref: ref, p_now: ctx.now.toISOString() });
-  if (!report) return staffMenu(ctx, staff, t('broadcast.unknown', { broadcast: arg }));
+  if (!report) return staffDone(ctx, t('broadcast.unknown', { broadcast: arg }));
   const head = t('broadcast.statusLine', { broadcast: broadcastRef(ref), status: t(`broadcast.status.${report.status}`), when: when(ctx.contact.language, new Date(report.send_at)) });
-  return staffMenu(ctx, staff, [head, countsText(ctx.deps.i18n, ctx.contact.language, ref, report.counts)].join('\n'));
+  return staffDone(ctx, [head, countsText(ctx.deps.i18n, ctx.contact.language, ref, report.counts)].join('\n'));
 }
 
 export async function broadcastsList(ctx: FlowContext, staff: StaffProfile): Promise<Turn> {
   const { t } = ctx;
   const list = await call<{ ref: number; status: BroadcastReport['status']; send_at: string; text_it: string; counts: BroadcastReport['counts'] }[]>(ctx.deps.db, 'broadcasts_list', { p_staff_id: staff.id, p_limit: 10 });
-  if (!list.length) return staffMenu(ctx, staff, t('broadcast.none'));
+  if (!list.length) return staffDone(ctx, t('broadcast.none'), [{ id: 'staff:broadcast', label: t('broadcast.menuNew') }]);
   const lines = list.map((b) => t('broadcast.listLine', {
     broadcast: broadcastRef(b.ref), status: t(`broadcast.status.${b.status}`), when: when(ctx.contact.language, new Date(b.send_at)),
     sent: b.counts.sent, recipients: b.counts.recipients, text: b.text_it,
   }));
-  return staffMenu(ctx, staff, [...lines, t('broadcast.listHint')].join('\n'));
+  return staffDone(ctx, [...lines, t('broadcast.listHint')].join('\n'), [{ id: 'staff:broadcast', label: t('broadcast.menuNew') }]);
 }
 
 export async function broadcastFailures(ctx: FlowContext, staff: StaffProfile, arg: string | undefined): Promise<Turn> {
   const { t } = ctx;
   const ref = parseBroadcastRef(arg);
-  if (ref === undefined) return staffMenu(ctx, staff, t('staff.usage', { example: '/failures B-3' }));
+  if (ref === undefined) return staffDone(ctx, t('staff.usage', { example: '/failures B-3' }));
   const rows = await call<BroadcastFailure[]>(ctx.deps.db, 'broadcast_failures', { p_staff_id: staff.id, p_ref: ref, p_limit: 200 });
-  if (!rows.length) return staffMenu(ctx, staff, t('broadcast.noFailures', { broadcast: broadcastRef(ref) }));
+  if (!rows.length) return staffDone(ctx, t('broadcast.noFailures', { broadcast: broadcastRef(ref) }));
   const lines = rows.map((f) => t('broadcast.failureLine', {
     family: familyRef(f.family_ref), channel: f.channel === 'telegram' ? 'Telegram' : 'WhatsApp', language: f.language,
     reason: t(`broadcast.reason.${f.kind}`, { defaultValue: f.kind }), detail: f.reason ?? '',
   }));
-  const turn = staffMenu(ctx, staff);
-  turn.replies.unshift(...chunkText([t('broadcast.failuresHead', { broadcast: broadcastRef(ref), count: rows.length }), ...lines].join('\n')).map((text) => ({ text })));
-  return turn;
+  return staffDone(ctx, [t('broadcast.failuresHead', { broadcast: broadcastRef(ref), count: rows.length }), ...lines].join('\n'));
 }
 
 export async function broadcastCancel(ctx: FlowContext, staff: StaffProfile, arg: string | undefined): Promise<Turn> {
   const { t } = ctx;
   const ref = parseBroadcastRef(arg);
-  if (ref === undefined) return staffMenu(ctx, staff, t('staff.usage', { example: '/cancelbroadcast B-3' }));
+  if (ref === undefined) return staffDone(ctx, t('staff.usage', { example: '/cancelbroadcast B-3' }));
   const out = await call<{ was: string; status: string; messages_cancelled: number } | null>(ctx.deps.db, 'broadcast_cancel', { p_staff_id: staff.id, p_ref: ref, p_now: ctx.now.toISOString() });
-  if (!out) return staffMenu(ctx, staff, t('broadcast.unknown', { broadcast: arg }));
-  if (out.was === 'done' || out.was === 'cancelled') return staffMenu(ctx, staff, t('broadcast.cannotCancel', { broadcast: broadcastRef(ref), status: t(`broadcast.status.${out.was}`) }));
-  return staffMenu(ctx, staff, t(out.was === 'scheduled' ? 'broadcast.cancelled' : 'broadcast.stopped', { broadcast: broadcastRef(ref), count: out.messages_cancelled }));
+  if (!out) return staffDone(ctx, t('broadcast.unknown', { broadcast: arg }));
+  if (out.was === 'done' || out.was === 'cancelled') return staffDone(ctx, t('broadcast.cannotCancel', { broadcast: broadcastRef(ref), status: t(`broadcast.status.${out.was}`) }));
+  return staffDone(ctx, t(out.was === 'scheduled' ? 'broadcast.cancelled' : 'broadcast.stopped', { broadcast: broadcastRef(ref), count: out.messages_cancelled }));
 }

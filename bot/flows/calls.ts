@@ -7,7 +7,7 @@ import { ask, call, type ChildRow, type Effect, type FlowContext, type StaffProf
 import { euros, firstName, formatDate, needRef } from './format';
 import { mainMenu } from './menu';
 import { openNeed } from './needs';
-import { staffMenu } from './staff';
+import { staffDone, staffMenu } from './staff';
 import { EVICTION_KINDS, eligibility, questionsFor, type Answer, type CallArea, type CallRow } from '../calls/catalog';
 
 export const kindName = (t: TFunction, kind: string) => t(`calls.kind.${kind}.name`);
@@ -278,23 +278,23 @@ const staffCallList = (ctx: FlowContext) => call<StaffCallLine[]>(ctx.deps.db, '
 export async function staffCalls(ctx: FlowContext, staff: StaffProfile): Promise<Turn> {
   const { t } = ctx;
   const list = await staffCallList(ctx);
-  if (!list.length) return staffMenu(ctx, staff, t('calls.staffListEmpty'));
-  return staffMenu(ctx, staff, [t('calls.staffListHead'), ...list.map((c) => t('calls.staffListLine', { code: c.code, title: c.title_it, when: deadlineText(t, ctx.contact.language, c, ctx.today), following: c.following, applied: c.applied }))].join('\n'));
+  if (!list.length) return staffDone(ctx, t('calls.staffListEmpty'));
+  return staffDone(ctx, [t('calls.staffListHead'), ...list.map((c) => t('calls.staffListLine', { code: c.code, title: c.title_it, when: deadlineText(t, ctx.contact.language, c, ctx.today), following: c.following, applied: c.applied }))].join('\n'));
 }
 
 /** /closecall CODE (coordinators): families stop seeing it, its waiting notices are dropped. */
 export async function staffCloseCall(ctx: FlowContext, staff: StaffProfile, arg: string | undefined): Promise<Turn> {
   const { t } = ctx;
   const code = arg?.toLowerCase();
-  if (!code) return staffMenu(ctx, staff, t('calls.staffCloseUsage'));
-  if (!(await staffCallList(ctx)).some((c) => c.code === code)) return staffMenu(ctx, staff, t('calls.staffUnknownCall', { code }));
-  return { ...staffMenu(ctx, staff, t('calls.staffCloseOk', { code })), effects: [{ op: 'call_close', code }] };
+  if (!code) return staffDone(ctx, t('calls.staffCloseUsage'));
+  if (!(await staffCallList(ctx)).some((c) => c.code === code)) return staffDone(ctx, t('calls.staffUnknownCall', { code }));
+  return { ...staffDone(ctx, t('calls.staffCloseOk', { code })), effects: [{ op: 'call_close', code }] };
 }
 
 /** Staff on a "help me apply" request: applied, and the result. */
 export async function staffCallsTurn(ctx: FlowContext, staff: StaffProfile): Promise<Turn | undefined> {
   const { t, deps } = ctx;
-  const menu = (lead?: string) => staffMenu(ctx, staff, lead);
+  const menu = (lead?: string) => (lead ? staffDone(ctx, lead) : staffMenu(ctx, staff));
   const state = ctx.contact.conversation as { step?: string; needRef?: number };
 
   const tap = /^callneed:(applied|result|outcome):(\d+)(?::(\w+))?$/.exec(ctx.choice ?? '');

@@ -101,7 +101,7 @@ export type Effect =
   | { op: 'forget' }
   | { op: 'redeem'; code: string }
   | { op: 'enqueue'; contact_id: string; key: string; kind: string; payload: Reply & { templateVariables?: Record<string, string> } }
-  | { op: 'staff_invite'; code: string; role: 'tutor' | 'coordinator'; full_name: string; expires_at: string }
+  | { op: 'staff_invite'; code: string; role: 'tutor' | 'coordinator'; full_name: string; expires_at: string; joined_notice?: { contact_id: string; payload: Reply }[] }
   | { op: 'family_code'; code: string; tutor_id?: string; expires_at: string }
   | { op: 'relink_code'; code: string; family_id: string; expires_at: string }
   | { op: 'assign'; family_id: string; tutor_id: string }

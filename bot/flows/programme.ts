@@ -1,8 +1,8 @@
 import type { TFunction } from 'i18next';
 import { periodOf, type ProgrammeReport } from '../report/report';
-import { call, type FlowContext, type StaffProfile, type Turn } from './context';
+import { ask, call, type FlowContext, type StaffProfile, type Turn } from './context';
 import { formatDate, languageName, staffRef } from './format';
-import { parseRef, staffMenu } from './staff';
+import { parseRef, staffDone } from './staff';
 
 const top = (c: Record<string, number>, n = 5) => Object.entries(c).sort((a, b) => b[1] - a[1]).slice(0, n);
 const hours = (t: TFunction, h: number | null | undefined) => (h === null || h === undefined ? '–' : h < 48 ? t('report.hours', { count: Math.round(h) }) : t('report.days', { count: Math.round(h / 24) }));
@@ -12,7 +12,7 @@ export async function programmeReport(ctx: FlowContext, staff: StaffProfile, arg
   const { t } = ctx;
   const lng = ctx.contact.language;
   const period = periodOf(args[0], args[1], ctx.now);
-  if ('error' in period) return staffMenu(ctx, staff, t('staff.usage', { example: '/report 2026-11-01 2026-11-30' }));
+  if ('error' in period) return staffDone(ctx, t('staff.usage', { example: '/report 2026-11-01 2026-11-30' }));
   const r = await call<ProgrammeReport>(ctx.deps.db, 'staff_programme_report', { p_contact_id: ctx.contact.id, p_from: period.from, p_to: period.to, p_now: ctx.now.toISOString() });
   const urgent = r.needs.by_urgency.urgent;
   const normal = r.needs.by_urgency.normal;
@@ -31,30 +31,30 @@ export async function programmeReport(ctx: FlowContext, staff: StaffProfile, arg
     t('report.broadcasts', { count: r.broadcasts.total, sent: r.broadcasts.sent, failed: r.broadcasts.failed, skipped: r.broadcasts.skipped }),
     t('report.full'),
   ];
-  return staffMenu(ctx, staff, lines.filter(Boolean).join('\n'));
+  return staffDone(ctx, lines.filter(Boolean).join('\n'));
 }
 
 /** /deactivate T-n asks first; the confirmed tap ends her assignments (families to the queue) and returns her open needs. */
 export async function deactivateTurn(ctx: FlowContext, staff: StaffProfile, arg: string | undefined): Promise<Turn> {
   const { t } = ctx;
   const ref = parseRef(arg, 'T');
-  if (ref === undefined) return staffMenu(ctx, staff, t('staff.usage', { example: '/deactivate T-3' }));
+  if (ref === undefined) return staffDone(ctx, t('staff.usage', { example: '/deactivate T-3' }));
   const member = await call<{ id: string; ref: number; name: string } | null>(ctx.deps.db, 'staff_member_lookup', { p_contact_id: ctx.contact.id, p_staff_ref: ref });
-  if (!member) return staffMenu(ctx, staff, t('staff.unknownTutor', { tutor: arg }));
-  if (member.id === staff.id) return staffMenu(ctx, staff, t('programme.notYourself'));
-  return {
-    replies: [{ text: t('programme.deactivateAsk', { tutor: staffRef(ref), name: member.name }), choices: [{ id: `deact:${ref}`, label: t('programme.deactivateYes') }, { id: 'staff:menu', label: t('programme.deactivateNo') }] }],
-    conversation: { step: 'staff', offered: [{ id: `deact:${ref}`, label: t('programme.deactivateYes') }, { id: 'staff:menu', label: t('programme.deactivateNo') }] },
-  };
+  if (!member) return staffDone(ctx, t('staff.unknownTutor', { tutor: arg }));
+  if (member.id === staff.id) return staffDone(ctx, t('programme.notYourself'));
+  const choices = [{ id: `deact:${ref}`, label: t('programme.deactivateYes') }, { id: 'deact:no', label: t('programme.deactivateNo') }];
+  return ask(t('programme.deactivateAsk', { tutor: staffRef(ref), name: member.name }), choices, { step: 'staff' });
 }
 
 export async function deactivateConfirmed(ctx: FlowContext, staff: StaffProfile): Promise<Turn | undefined> {
+  if (ctx.choice === 'deact:no') return staffDone(ctx, ctx.t('staff.deactivateKept'));
   const m = /^deact:(\d{1,9})$/.exec(ctx.choice ?? '');
   if (!m) return undefined;
   const { t } = ctx;
-  if (staff.role !== 'coordinator') return staffMenu(ctx, staff, t('staff.notAllowed'));
+  if (staff.role !== 'coordinator') return staffDone(ctx, t('staff.notAllowed'));
   const out = await call<{ ref: number; name: string; already: boolean; families: number; needs: number } | null>(ctx.deps.db, 'staff_deactivate', { p_contact_id: ctx.contact.id, p_staff_ref: Number(m[1]), p_now: ctx.now.toISOString() });
-  if (!out) return staffMenu(ctx, staff, t('staff.unknownTutor', { tutor: staffRef(Number(m[1])) }));
-  if (out.already) return staffMenu(ctx, staff, t('programme.alreadyInactive', { tutor: staffRef(out.ref) }));
-  return staffMenu(ctx, staff, t('programme.deactivated', { tutor: staffRef(out.ref), name: out.name, count: out.families, needs: out.needs }));
+  if (!out) return staffDone(ctx, t('staff.unknownTutor', { tutor: staffRef(Number(m[1])) }));
+  if (out.already) return staffDone(ctx, t('programme.alreadyInactive', { tutor: staffRef(out.ref) }));
+  const queue = out.families ? [{ id: 'staff:queue', label: t('staff.menuQueue') }] : [];
+  return staffDone(ctx, t('staff.deactivated', { tutor: staffRef(out.ref), name: out.name, families: out.families, needs: out.needs }), queue);
 }

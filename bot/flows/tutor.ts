@@ -7,7 +7,7 @@ import { ask, call, type ChildRow, type Effect, type FlowContext, type MediaRef,
 import { isKeyword } from './keywords';
 import { familyRef, firstName, languageName, needRef, staffRef } from './format';
 import { categoryLabel, herWords, needActions, needAlertMessage } from './need-alerts';
-import { staffMenu } from './staff';
+import { pageArg, pageOf, staffCommand, staffDone, staffMenu } from './staff';
 
 /** WhatsApp lets a business write freely only this long after her last message. */
 const WHATSAPP_WINDOW_HOURS = 24;
@@ -31,7 +31,7 @@ interface NeedCard {
   thread: { id: string; author: 'family' | 'staff'; language: string; body: string | null; translation: string | null; media: MediaRef[]; at: string; staff: string | null }[];
 }
 
-interface ListedNeed {
+export interface ListedNeed {
   ref: number;
   kind: string;
   category: string;
@@ -43,13 +43,42 @@ interface ListedNeed {
   assignee: string | null;
 }
 
-/** How long ago, in the unit a tutor reads at a glance. */
-export function ageOf(t: TFunction, from: string, now: Date): string {
+/** A time span in the unit a tutor reads at a glance: minutes, then hours up to two days, then days. */
+function span(t: TFunction, from: string, now: Date, keys: { minutes: string; hours: string; days: string }): string {
   const minutes = differenceInMinutes(now, parseISO(from));
-  if (minutes < 60) return t('staff.ageMinutes', { count: Math.max(0, minutes) });
+  if (minutes < 60) return t(keys.minutes, { count: Math.max(0, minutes) });
   const hours = differenceInHours(now, parseISO(from));
-  if (hours < 48) return t('staff.ageHours', { count: hours });
-  return t('staff.ageDays', { count: Math.floor(hours / 24) });
+  if (hours < 48) return t(keys.hours, { count: hours });
+  return t(keys.days, { count: Math.floor(hours / 24) });
+}
+
+/** How long ago: "31 minutes ago". */
+export const ageOf = (t: TFunction, from: string, now: Date) => span(t, from, now, { minutes: 'staff.ageMinutes', hours: 'staff.ageHours', days: 'staff.ageDays' });
+
+/** How long, for "open for …": "31 minutes". */
+export const durationOf = (t: TFunction, from: string, now: Date) => span(t, from, now, { minutes: 'staff.durationMinutes', hours: 'staff.durationHours', days: 'staff.durationDays' });
+
+/** Requests per page of /needs: two buttons each keeps a page to a dozen choices. */
+const NEEDS_PAGE = 5;
+
+/** A listed request's buttons, named by its ref: take and reply while nobody has it, reply and open once someone has. */
+export function needButtons(t: TFunction, n: Pick<ListedNeed, 'ref' | 'status'>): Choice[] {
+  const need = needRef(n.ref);
+  return n.status === 'open'
+    ? [{ id: `need:take:${n.ref}`, label: t('staff.takeButton', { need }) }, { id: `need:reply:${n.ref}`, label: t('staff.replyButton', { need }) }]
+    : [{ id: `need:reply:${n.ref}`, label: t('staff.replyButton', { need }) }, { id: `need:show:${n.ref}`, label: t('staff.showButton', { need }) }];
+}
+
+/** /needs: the open requests this staff member may act on, urgent first, a page at a time, each with its buttons. */
+async function needsList(ctx: FlowContext, page: number): Promise<Turn> {
+  const { t } = ctx;
+  const list = await call<ListedNeed[]>(ctx.deps.db, 'staff_needs', { p_contact_id: ctx.contact.id, p_now: ctx.now.toISOString() });
+  if (!list.length) return staffDone(ctx, t('staff.needsNone'));
+  const shown = pageOf(list, page, NEEDS_PAGE);
+  if (!shown.items.length) return needsList(ctx, 1);
+  const choices = shown.items.flatMap((n) => needButtons(t, n));
+  if (shown.more) choices.push({ id: `staff:needs:${page + 1}`, label: t('staff.more') });
+  return staffDone(ctx, [t('staff.needsHeader', { count: list.length }), ...shown.items.map((n) => needLine(t, n, ctx.now))].join('\n'), choices);
 }
 
 export function needLine(t: TFunction, n: ListedNeed, now: Date): string {
@@ -72,10 +101,9 @@ const parseNeed = (arg: string | undefined) => {
 export async function staffNeedsTurn(ctx: FlowContext, staff: StaffProfile): Promise<Turn | undefined> {
   const { t, deps } = ctx;
   const state = ctx.contact.conversation as { step?: string; needRef?: number };
-  const menu = (lead?: string) => staffMenu(ctx, staff, lead);
-  const p = { p_contact_id: ctx.contact.id, p_now: ctx.now.toISOString() };
+  const done = (text: string, next?: Choice[]) => staffDone(ctx, text, next);
   const lookup = (ref: number) => call<NeedCard | null>(deps.db, 'need_card', { p_contact_id: ctx.contact.id, p_need_ref: ref, p_now: ctx.now.toISOString() });
-  const unknown = (ref: number | string) => menu(t('staff.unknownNeed', { need: typeof ref === 'number' ? needRef(ref) : ref }));
+  const unknown = (ref: number | string) => done(t('staff.unknownNeed', { need: typeof ref === 'number' ? needRef(ref) : ref }));
 
   // a tap: need:<verb>:<ref>[:<arg>]
   const tap = /^need:(take|reply|resolve|hand|outcome|handto|show):(\d+)(?::(\w+))?$/.exec(ctx.choice ?? '');
@@ -90,29 +118,24 @@ export async function staffNeedsTurn(ctx: FlowContext, staff: StaffProfile): Pro
     verb = 'send';
     ref = state.needRef;
     rest = [ctx.text];
-  } else if (ctx.text.startsWith('/') || ctx.choice === 'staff:needs') {
-    const [cmd, ...args] = (ctx.choice === 'staff:needs' ? 'needs' : ctx.text.slice(1)).split(/\s+/);
-    const aliases: Record<string, string> = { bisogni: 'needs', richieste: 'needs', richiesta: 'need', prendo: 'take', prendi: 'take', rispondi: 'reply', risolvi: 'resolve', chiudi: 'resolve', passa: 'hand' };
-    const command = aliases[cmd!.toLowerCase()] ?? cmd!.toLowerCase();
-    if (command === 'needs') {
-      const list = await call<ListedNeed[]>(deps.db, 'staff_needs', p);
-      if (!list.length) return menu(t('staff.needsNone'));
-      return menu([t('staff.needsHeader', { count: list.length }), ...list.map((n) => needLine(t, n, ctx.now))].join('\n'));
-    }
-    if (!['need', 'take', 'reply', 'resolve', 'hand'].includes(command)) return undefined;
+  } else if (ctx.text.startsWith('/') || ctx.choice?.startsWith('staff:needs')) {
+    const [cmd, ...args] = ctx.choice ? ctx.choice.slice('staff:'.length).split(':') : ctx.text.slice(1).split(/\s+/);
+    const command = staffCommand(cmd)?.name;
+    if (command === 'needs') return needsList(ctx, pageArg(args[0]));
+    if (!command || !['need', 'take', 'reply', 'resolve', 'hand'].includes(command)) return undefined;
     ref = parseNeed(args[0]);
-    if (ref === undefined) return menu(t('staff.usage', { example: command === 'reply' ? '/reply N-12 …' : command === 'hand' ? '/hand N-12 T-3' : `/${command} N-12` }));
+    if (ref === undefined) return done(t('staff.usage', { example: command === 'reply' ? '/reply N-12 …' : command === 'hand' ? '/hand N-12 T-3' : `/${command} N-12` }));
     verb = command === 'need' ? 'show' : command === 'reply' ? (args.length > 1 ? 'send' : 'reply') : command;
     // the reply as written, line breaks kept
     rest = command === 'reply' ? [ctx.text.replace(/^\/\S+\s+\S+\s*/, '')] : args.slice(1);
   } else {
     return undefined;
   }
-  if (ref === undefined) return menu();
+  if (ref === undefined) return staffMenu(ctx, staff);
 
   const card = await lookup(ref);
   if (!card) return unknown(ref);
-  if (card.status === 'resolved' && verb !== 'show') return menu(t('staff.needAlreadyResolved', { need: needRef(ref) }));
+  if (card.status === 'resolved' && verb !== 'show') return done(t('staff.needAlreadyResolved', { need: needRef(ref) }));
   const family = card.contacts;
   const tutorName = firstName(staff.name);
 
@@ -125,9 +148,8 @@ export async function staffNeedsTurn(ctx: FlowContext, staff: StaffProfile): Pro
       const thread = card.thread.slice(-THREAD_SHOWN).map((m) => m.author === 'family'
         ? [t('staff.threadHer', { age: ageOf(t, m.at, ctx.now) }), ...herWords(t, ctx.contact.language, { language: m.language, body: m.body ?? undefined, translation: m.translation ?? undefined, media: m.media })].join('\n')
         : t('staff.threadStaff', { name: firstName(m.staff ?? ''), age: ageOf(t, m.at, ctx.now), words: m.body ?? '' }));
-      const status = t(`staff.needStatus.${card.status}`, { name: card.assignee?.name ?? '–', outcome: card.outcome ? t(`staff.outcome.${card.outcome}`) : '' });
-      const text = [head.text.split('\n').slice(0, -1).join('\n'), status, ...thread].join('\n\n');
-      return card.status === 'resolved' ? menu(text) : ask(text, needActions(t, card.ref), { step: 'staff' });
+      const text = [head.text.split('\n').slice(0, -1).join('\n'), needStatus(t, card), ...thread].join('\n\n');
+      return card.status === 'resolved' ? done(text) : done(text, needActions(t, card.ref));
     }
 
     case 'take': {
@@ -136,7 +158,7 @@ export async function staffNeedsTurn(ctx: FlowContext, staff: StaffProfile): Pro
         const tt = deps.i18n.t(c.language);
         effects.push({ op: 'enqueue', contact_id: c.contact_id, key: `need:${card.id}:taken:${ctx.inbound.providerMessageId}:${c.contact_id}`, kind: 'notice', payload: { text: tt('needs.taken', { tutor: tutorName }) } });
       }
-      return { ...ask(t('staff.needTaken', { need: needRef(card.ref) }), needActions(t, card.ref, ['reply', 'resolve', 'hand']), { step: 'staff' }), effects };
+      return { ...done(t('staff.needTaken', { need: needRef(card.ref) }), needActions(t, card.ref, ['reply', 'resolve', 'hand'])), effects };
     }
 
     case 'reply': {
@@ -161,7 +183,7 @@ export async function staffNeedsTurn(ctx: FlowContext, staff: StaffProfile): Pro
 
     case 'outcome': {
       const outcome = rest[0] as NeedOutcome;
-      if (!OUTCOMES.includes(outcome)) return menu(t('staff.unknownCommand'));
+      if (!OUTCOMES.includes(outcome)) return done(t('staff.unknownCommand'));
       return resolve(ctx, staff, card, outcome);
     }
 
@@ -170,12 +192,15 @@ export async function staffNeedsTurn(ctx: FlowContext, staff: StaffProfile): Pro
       const targets = await call<{ id: string; ref: number; name: string; role: string; contacts: { contact_id: string; language: Language }[] }[]>(deps.db, 'need_hand_targets', { p_contact_id: ctx.contact.id });
       const wanted = verb === 'handto' ? Number(rest[0]) : rest[0] ? /^T-?(\d+)$/i.exec(rest[0])?.[1] : undefined;
       if (wanted === undefined) {
-        if (!targets.length) return menu(t('staff.handNobody'));
-        const choices = targets.map((s) => ({ id: `need:handto:${card.ref}:${s.ref}`, label: `${staffRef(s.ref)} ${s.name}` }));
+        if (!targets.length) return done(t('staff.handNobody'));
+        const page = pageArg(rest[0]);
+        const shown = pageOf(targets, page);
+        const choices = shown.items.map((s) => ({ id: `need:handto:${card.ref}:${s.ref}`, label: `${staffRef(s.ref)} ${s.name}` }));
+        if (shown.more) choices.push({ id: `need:hand:${card.ref}:p${page + 1}`, label: t('staff.more') });
         return ask(t('staff.handPrompt', { need: needRef(card.ref) }), choices, { step: 'staff' });
       }
       const target = targets.find((s) => s.ref === Number(wanted));
-      if (!target) return menu(t('staff.unknownTutor', { tutor: String(rest[0]) }));
+      if (!target) return done(t('staff.unknownTutor', { tutor: String(rest[0]) }));
       const effects: Effect[] = [{ op: 'need_hand', need_id: card.id, tutor_id: target.id }];
       const last = [...card.thread].reverse().find((m) => m.author === 'family');
       for (const c of target.contacts) {
@@ -187,11 +212,11 @@ export async function staffNeedsTurn(ctx: FlowContext, staff: StaffProfile): Pro
         }, ctx.today);
         effects.push({ op: 'enqueue', contact_id: c.contact_id, key: `need:${card.id}:handed:${ctx.inbound.providerMessageId}:${c.contact_id}`, kind: 'staff_notice', payload: alert });
       }
-      return { ...menu(t('staff.handed', { need: needRef(card.ref), name: target.name })), effects };
+      return { ...done(t('staff.handed', { need: needRef(card.ref), name: target.name })), effects };
     }
 
     default:
-      return menu(t('staff.unknownCommand'));
+      return done(t('staff.unknownCommand'));
   }
 }
 
@@ -220,7 +245,7 @@ async function sendReply(ctx: FlowContext, staff: StaffProfile, card: NeedCard, 
     effects.push({ op: 'enqueue', contact_id: c.contact_id, key: `need:${card.id}:reply:${messageId}:${c.contact_id}`, kind: 'tutor_reply', payload: { text } });
   }
   const lead = [t('staff.replySent', { need: needRef(card.ref) }), waiting ? t('staff.replyWaiting') : ''].filter(Boolean).join('\n');
-  return { ...ask(lead, needActions(t, card.ref, ['reply', 'resolve']), { step: 'staff' }), effects };
+  return { ...staffDone(ctx, lead, needActions(t, card.ref, ['reply', 'resolve'])), effects };
 }
 
 function resolve(ctx: FlowContext, staff: StaffProfile, card: NeedCard, outcome: NeedOutcome): Turn {
@@ -230,5 +255,12 @@ function resolve(ctx: FlowContext, staff: StaffProfile, card: NeedCard, outcome:
     const tt = deps.i18n.t(c.language);
     effects.push({ op: 'enqueue', contact_id: c.contact_id, key: `need:${card.id}:resolved:${c.contact_id}`, kind: 'notice', payload: { text: tt('needs.resolved', { tutor: firstName(staff.name) }) } });
   }
-  return { ...staffMenu(ctx, staff, t('staff.resolved', { need: needRef(card.ref), outcome: t(`staff.outcome.${outcome}`) })), effects };
+  return { ...staffDone(ctx, t('staff.resolved', { need: needRef(card.ref), outcome: t(`staff.outcome.${outcome}`) })), effects };
+}
+
+/** Where a request stands and with whom; "not taken yet" says plainly when nobody has it. */
+function needStatus(t: TFunction, card: NeedCard): string {
+  const outcome = card.outcome ? t(`staff.outcome.${card.outcome}`) : '';
+  if (card.status === 'open' && !card.assignee) return t('staff.needStatusNobody');
+  return t(`staff.needStatus.${card.status}`, { name: card.assignee?.name ?? '–', outcome });
 }

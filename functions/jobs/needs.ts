@@ -1,11 +1,13 @@
 import { format } from 'date-fns';
+import type { TFunction } from 'i18next';
+import type { Reply } from '../../bot/core/types';
 import type { Language } from '../../bot/i18n';
 import { sendTime } from '../../bot/care/reminders';
 import { call } from '../../bot/flows/context';
 import { checkinOffer } from '../../bot/flows/checkin';
 import { familyRef, needRef } from '../../bot/flows/format';
-import { categoryLabel } from '../../bot/flows/need-alerts';
-import { ageOf, needLine } from '../../bot/flows/tutor';
+import { categoryLabel, needActions } from '../../bot/flows/need-alerts';
+import { durationOf, needLine } from '../../bot/flows/tutor';
 import { inRome, romeDay } from '../../bot/time';
 import type { Job } from './types';
 
@@ -15,15 +17,35 @@ export const URGENT_ESCALATION_MINUTES = 30;
 export const OPEN_REMINDER_HOURS = 48;
 
 type Recipient = { contact_id: string; language: Language };
-interface Overdue {
+export interface Overdue {
   need_id: string;
   ref: number;
   category: string;
   created_at: string;
+  /** reminders: since when it waits for whoever has it now */
+  assigned_at?: string;
   family_ref: number;
+  caller_name: string | null;
   district: string | null;
-  assignee?: string | null;
+  assignee: string | null;
+  /** her chats that can be reached: the channel, and the number on WhatsApp */
+  reach: { channel: 'telegram' | 'whatsapp'; number: string | null }[];
   recipients: Recipient[];
+}
+
+/**
+ * What staff read about a request nobody took: how long it has waited (a plain span, no "ago"), who she is, how
+ * to reach her on each of her channels, and the buttons to take it or answer her.
+ */
+export function overdueNotice(t: TFunction, n: Overdue, kind: 'urgent' | 'reminder', now: Date): Reply {
+  const fields = { need: needRef(n.ref), category: categoryLabel(t, n.category), family: familyRef(n.family_ref) };
+  const head = kind === 'urgent'
+    ? t('staff.escalationUrgent', { ...fields, duration: durationOf(t, n.created_at, now) })
+    : t('staff.reminderOpen', { ...fields, duration: durationOf(t, n.assigned_at ?? n.created_at, now) });
+  const who = t('staff.escalationFamily', { family: familyRef(n.family_ref), name: n.caller_name ?? t('staff.noName'), district: n.district ?? t('staff.noDistrict'), assignee: n.assignee ?? t('staff.nobody') });
+  const reach = n.reach.map((r) => (r.channel === 'whatsapp' && r.number ? t('staff.reachWhatsApp', { number: r.number }) : t('staff.reachTelegram')));
+  const lines = [head, who, ...(reach.length ? reach : [t('staff.reachNone')]), ...(kind === 'urgent' ? [t('staff.escalationAct')] : [])];
+  return { text: lines.join('\n'), choices: needActions(t, n.ref, ['take', 'reply']) };
 }
 
 /**
@@ -43,11 +65,7 @@ export const escalations: Job = {
     const item = (n: Overdue, kind: 'urgent' | 'reminder') => ({
       need_id: n.need_id,
       kind,
-      messages: n.recipients.map((r) => {
-        const t = i18n.t(r.language);
-        const fields = { need: needRef(n.ref), age: ageOf(t, n.created_at, now), category: categoryLabel(t, n.category), family: familyRef(n.family_ref), district: n.district ?? t('staff.noDistrict'), assignee: n.assignee ?? t('staff.nobody') };
-        return { contact_id: r.contact_id, key: `need:${n.need_id}:${kind}:${r.contact_id}`, text: t(kind === 'urgent' ? 'staff.escalationUrgent' : 'staff.reminderOpen', fields) };
-      }),
+      messages: n.recipients.map((r) => ({ contact_id: r.contact_id, key: `need:${n.need_id}:${kind}:${r.contact_id}`, payload: overdueNotice(i18n.t(r.language), n, kind, now) })),
     });
     const items = [...overdue.urgent.map((n) => item(n, 'urgent')), ...overdue.reminders.map((n) => item(n, 'reminder'))];
     if (items.length) await call<number>(db, 'needs_escalate', { p_items: items, p_now: now.toISOString() });

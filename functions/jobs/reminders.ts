@@ -1,5 +1,5 @@
 import { format } from 'date-fns';
-import { planChild, type CareItem, type ChildToPlan } from '../../bot/care/plan';
+import { DEFAULT_PLAN_RULES, planChild, type CareItem, type ChildToPlan, type PlanRules } from '../../bot/care/plan';
 import { DEFAULT_RULES, reminderMessages, type Candidate } from '../../bot/care/reminders';
 import type { Db } from '../../bot/db/client';
 import { call } from '../../bot/flows/context';
@@ -9,13 +9,13 @@ import type { Job } from './types';
 const BATCH = 500;
 
 /** Plans every child whose birth (or due) date changed since its last plan, a batch at a time. */
-export async function planPending(db: Db, today: string, nowIso: string): Promise<number> {
+export async function planPending(db: Db, today: string, nowIso: string, rules: PlanRules = DEFAULT_PLAN_RULES): Promise<number> {
   const calendar = await call<CareItem[]>(db, 'care_items_list', {});
   let planned = 0;
   for (;;) {
     const pending = await call<ChildToPlan[]>(db, 'plan_pending', { p_limit: BATCH });
     if (pending.length === 0) return planned;
-    const plans = pending.map((c) => planChild(calendar, c, today));
+    const plans = pending.map((c) => planChild(calendar, c, today, rules));
     planned += await call<number>(db, 'plan_store', { p_plans: plans, p_now: nowIso });
   }
 }
@@ -33,7 +33,8 @@ export const reminders: Job = {
     const today = romeDay(now);
     const nowIso = now.toISOString();
     const rules = { ...DEFAULT_RULES, beforeDays: config.reminderDaysBefore };
-    const planned = await planPending(db, today, nowIso);
+    // the plan's "soon" is the reminders' "before": what the catch-up takes in is never announced beside it
+    const planned = await planPending(db, today, nowIso, { soonDays: rules.beforeDays });
     const candidates = await call<Candidate[]>(db, 'reminders_candidates', { p_today: today, p_before_days: rules.beforeDays, p_followup_days: rules.followupDays });
     const { messages, stages } = reminderMessages(i18n, candidates, now, today, rules);
     let queued = 0;

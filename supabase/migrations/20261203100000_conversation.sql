@@ -40,11 +40,11 @@ create trigger outbox_question_sent
   execute function public.outbox_question_apply();
 
 -- ----------------------------------------------------------------------------
--- outbox_claim (v3): a chat's next message is the first of what is due, by
--- priority then age: a row not yet due, waiting out a back-off, or held for
--- WhatsApp's window never blocks a due one; a reply to what she just wrote
--- goes before her due reminders. A reply whose choices a newer reply already
--- replaces leaves without them.
+-- outbox_claim (v3): a chat's next message is its oldest due one: a row
+-- scheduled for later, waiting out a back-off longer than a minute, or held
+-- for WhatsApp's window never blocks a due one, so the reply to what she just
+-- wrote leaves at once. A reply whose choices a newer reply already replaces
+-- leaves without them.
 -- ----------------------------------------------------------------------------
 create or replace function public.outbox_claim(
   p_worker text,
@@ -89,13 +89,14 @@ begin
      where o.id in (select candidates.id from candidates)
        and (c.status = 'active' or (c.status = 'paused' and o.kind = 'reply'))
        and ((o.status = 'pending' and o.not_before <= p_now) or (o.status = 'sending' and o.lease_until < p_now))
-       -- ahead of it: a due row of the same chat that could be sent now, by priority then age
+       -- ahead of it: an older row of the same chat that is due, or retrying within a minute (a short
+       -- back-off keeps the order; a long one, or a row scheduled for later, never stalls the chat)
        and not exists (
          select 1 from public.outbox e
-          where e.contact_id = o.contact_id and e.id <> o.id
-            and ((e.status = 'pending' and e.not_before <= p_now) or (e.status = 'sending' and e.lease_until < p_now))
-            and (c.status = 'active' or e.kind = 'reply')
-            and (e.priority < o.priority or (e.priority = o.priority and e.id < o.id)))
+          where e.contact_id = o.contact_id and e.id < o.id
+            and ((e.status = 'pending' and (e.not_before <= p_now or (e.attempts > 0 and e.not_before <= p_now + interval '1 minute')))
+                 or (e.status = 'sending' and e.lease_until < p_now))
+            and (c.status = 'active' or e.kind = 'reply'))
        -- one message of a chat in flight at a time
        and not exists (
          select 1 from public.outbox s

@@ -47,6 +47,40 @@ describe('a child\'s plan from the seeded calendar', () => {
     expect(p['menb-3']!.late).toBe(false);
   });
 
+  const firstPlan = (birth: string | null, today: string, due: string | null = null) => {
+    const items = planChild(calendar, { child_id: 'c', birth_date: birth, due_date: due, first_plan: true, done: {} }, today).items;
+    return { late: items.filter((i) => i.late).map((i) => i.code).sort(), catchup: items.filter((i) => i.catchup).map((i) => i.code).sort() };
+  };
+
+  it.each([
+    // the reported case: the first check-up is behind her, the 2-month one is due today; it covers the first
+    ['on the day of the 2-month check-up', '2026-01-10', '2026-03-11', ['checkup-1'], []],
+    ['the day after, when the vaccines are due', '2026-01-10', '2026-03-12', ['checkup-1'], []],
+    // rotavirus (21-day window) missed: the 6-in-1 and pneumococcus of the same day go with it, and so does rota dose 2, due in 4 days
+    ['at 86 days, rotavirus dose 1 missed', '2026-01-10', '2026-04-06', ['checkup-1', 'rota-1'], ['hexa-1', 'pcv-1', 'rota-1', 'rota-2']],
+    // the booster of a series whose first doses are behind is not reminded on its own; the 15-month check-up is 27 days away
+    ['at 14 months', '2025-09-20', '2026-11-23', ['checkup-1', 'checkup-2', 'checkup-3', 'checkup-4', 'checkup-5', 'hexa-1', 'hexa-2', 'hexa-3', 'menacwy-1', 'menb-1', 'menb-2', 'mmrv-1', 'pcv-1', 'pcv-2', 'pcv-3', 'rota-1', 'rota-2'],
+      ['hexa-1', 'hexa-2', 'hexa-3', 'menacwy-1', 'menb-1', 'menb-2', 'menb-3', 'mmrv-1', 'pcv-1', 'pcv-2', 'pcv-3', 'rota-1', 'rota-2']],
+    // the next check-up is three months away: the latest missed one is still worth a visit, the older ones are not
+    ['at 12 months and 10 days', '2025-01-10', '2026-01-20', ['checkup-1', 'checkup-2', 'checkup-3', 'checkup-4', 'checkup-5', 'hexa-1', 'hexa-2', 'hexa-3', 'menb-1', 'menb-2', 'pcv-1', 'pcv-2', 'pcv-3', 'rota-1', 'rota-2'],
+      ['checkup-5', 'hexa-1', 'hexa-2', 'hexa-3', 'menb-1', 'menb-2', 'pcv-1', 'pcv-2', 'pcv-3', 'rota-1', 'rota-2']],
+  ])('first plan %s: behind her and in the catch-up', (_when, birth, today, late, catchup) => {
+    expect(firstPlan(birth, today)).toEqual({ late, catchup });
+  });
+
+  it('puts a pregnancy step already past in no catch-up', () => {
+    expect(firstPlan(null, '2027-04-20', '2027-03-15')).toEqual({ late: ['preg-born-1', 'preg-prepare'], catchup: [] });
+  });
+
+  it('keeps later reminders of a series that is behind when they are not due soon', () => {
+    // registered at 86 days: the 6-in-1 dose 2 (day 121) is a month away, so it keeps its own reminder
+    const p = planChild(calendar, { child_id: 'c', birth_date: '2026-01-10', due_date: null, first_plan: true, done: {} }, '2026-04-06').items;
+    expect(p.find((i) => i.code === 'hexa-2')).toMatchObject({ late: false, catchup: false });
+    // with a longer "soon" it joins the catch-up
+    const longer = planChild(calendar, { child_id: 'c', birth_date: '2026-01-10', due_date: null, first_plan: true, done: {} }, '2026-04-06', { soonDays: 40 }).items;
+    expect(longer.find((i) => i.code === 'hexa-2')).toMatchObject({ late: false, catchup: true });
+  });
+
   it('plans a pregnancy from its due date', () => {
     const p = Object.fromEntries(planChild(calendar, { child_id: 'c', birth_date: null, due_date: '2027-03-15', first_plan: true, done: {} }, '2026-11-23').items.map((i) => [i.code, i.due_on]));
     expect(p).toEqual({ 'preg-prepare': '2027-02-13', 'preg-born-1': '2027-03-15', 'preg-born-2': '2027-03-29' });

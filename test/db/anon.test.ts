@@ -37,7 +37,8 @@ describe('as anon (and as a signed-in user)', () => {
   });
 
   it('can call no function', async () => {
-    const fns = await db.query<{ name: string }>(`select distinct p.proname as name from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'public'`);
+    const fns = await db.query<{ name: string }>(`select distinct p.proname as name from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'public' and p.prorettype <> 'trigger'::regtype`);
+    // trigger functions cannot be called at all, by anyone (PostgREST does not expose them)
     expect(fns.length).toBeGreaterThan(0);
     for (const { name } of fns) {
       const res = await anon.rpc(name, {}, { get: true });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderNotice, type Audience } from '../../bot/broadcasts/broadcast';
-import { parseWhen } from '../../bot/flows/broadcast';
+import { departure, parseWhen } from '../../bot/flows/broadcast';
 import { libreTranslate } from '../../bot/needs/translate';
 import { createLogger } from '../../bot/logger';
 import { runJob } from '../../functions/jobs';
@@ -141,9 +141,12 @@ describe('broadcasts: audience, texts in each language, sending and the report',
     // one preview per language exactly as she will read it, then the count
     const previews = texts(r);
     expect(previews.find((p) => p.includes('يوم مفتوح'))).toContain(i18n.t('ar')('broadcast.head'));
-    expect(previews.at(-1)).toBe(it_('broadcast.confirm', { count: 4, skipped: 2 }));
+    // 10:00 in Rome, inside the notices' window: it says so, and it leaves at once
+    expect(previews.at(-1)).toBe([it_('broadcast.confirm', { count: 4, skipped: 2 }), it_('broadcast.leavesNow', { from: '09:00', to: '19:00' })].join('\n'));
+    expect(r.at(-1)!.choices![0]).toEqual({ id: 'bc:now', label: it_('broadcast.sendNow') });
     r = await marco.tap('bc:now');
     expect(texts(r)[0]).toContain(it_('broadcast.sendingNow', { broadcast: 'B-1' }));
+    expect(choiceIds(r)).toEqual(['staff:menu']);
 
     // a redelivered tap does not make a second broadcast
     expect(await t.sql.query(`select ref::int as ref, status from public.broadcasts`)).toEqual([{ ref: 1, status: 'scheduled' }]);
@@ -242,6 +245,33 @@ describe('broadcasts: audience, texts in each language, sending and the report',
     expect(texts(await marco.say('/annullaavviso B-1'))[0]).toContain(it_('broadcast.cannotCancel', { broadcast: 'B-1', status: it_('broadcast.status.cancelled') }));
   });
 
+  it.each([
+    { at: '2026-11-23T08:05:00+01:00', day: 'today', leaves: '2026-11-23T08:00:00.000Z' },
+    { at: '2026-11-23T20:00:00+01:00', day: 'tomorrow', leaves: '2026-11-24T08:00:00.000Z' },
+    { at: '2026-11-23T10:00:00+01:00', day: 'now', leaves: '2026-11-23T09:00:00.000Z' },
+  ] as const)('the preview at $at (Rome) says the notice leaves $day, before the tap, and the tap does just that', async ({ at, day, leaves }) => {
+    await seedFamilies(t);
+    await makeStaff(t, 'coordinator', 'Marco Rossi', '3001');
+    const marco = person(coreDeps(t, at), { id: '3001', hint: 'it' });
+    await marco.say('/broadcast');
+    await marco.tap('bc:next');
+    await marco.say('Chiusura uffici lunedì.');
+    const preview = await marco.tap('bc:preview');
+    const window = { from: '09:00', to: '19:00' };
+    const said = { now: it_('broadcast.leavesNow', window), today: it_('broadcast.leavesToday', { ...window, time: '09:00' }), tomorrow: it_('broadcast.leavesTomorrow', { ...window, time: '09:00' }) }[day];
+    const button = { now: it_('broadcast.sendNow'), today: it_('broadcast.sendAtToday', { time: '09:00' }), tomorrow: it_('broadcast.sendAtTomorrow', { time: '09:00' }) }[day];
+    expect(texts(preview).at(-1)).toBe([it_('broadcast.confirm', { count: 5, skipped: 2 }), said].join('\n'));
+    expect(preview.at(-1)!.choices!.slice(0, 2)).toEqual([{ id: 'bc:now', label: button }, { id: 'bc:later', label: it_('broadcast.sendLater') }]);
+
+    const sent = texts(await marco.tap('bc:now'))[0]!;
+    const [b] = await t.sql.query<{ send_at: Date }>(`select send_at from public.broadcasts`);
+    expect(new Date(b!.send_at).toISOString()).toBe(day === 'now' ? new Date(at).toISOString() : leaves);
+    const when = new Intl.DateTimeFormat('it', { timeZone: 'Europe/Rome', weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }).format(new Date(leaves));
+    expect(sent.split('\n')[0]).toBe(day === 'now' ? it_('broadcast.sendingNow', { broadcast: 'B-1' }) : it_('broadcast.scheduled', { broadcast: 'B-1', when }));
+    // nothing left unsaid after the tap: the preview already told when
+    expect(sent).not.toContain(it_('broadcast.movedToDay'));
+  });
+
   it('a mother or a tutor cannot broadcast, and the database refuses it too', async () => {
     await seedFamilies(t);
     const mother = person(deps, { id: 'A', hint: 'it' });
@@ -269,6 +299,20 @@ describe('broadcasts: audience, texts in each language, sending and the report',
   });
 });
 
+describe('when a notice confirmed now leaves: the reminders\' 09:00–19:00 window on Rome\'s clock', () => {
+  it.each([
+    ['2026-11-23T08:59:59+01:00', 'today', '2026-11-23T08:00:00.000Z'],
+    ['2026-11-23T09:00:00+01:00', 'now', '2026-11-23T08:00:00.000Z'],
+    ['2026-11-23T18:59:00+01:00', 'now', '2026-11-23T17:59:00.000Z'],
+    ['2026-11-23T19:00:00+01:00', 'tomorrow', '2026-11-24T08:00:00.000Z'],
+    ['2026-11-24T00:30:00+01:00', 'today', '2026-11-24T08:00:00.000Z'],
+    ['2026-03-28T23:00:00+01:00', 'tomorrow', '2026-03-29T07:00:00.000Z'], // the night summer time starts: 09:00 is 07:00 UTC
+  ])('a notice confirmed at %s leaves %s, at %s', (now, day, leaves) => {
+    const d = departure(new Date(now));
+    expect([d.day, d.at.toISOString()]).toEqual([day, leaves]);
+  });
+});
+
 describe('staff and caseloads', () => {
   let t: TestDb;
   let deps: ReturnType<typeof coreDeps>;
@@ -290,10 +334,11 @@ describe('staff and caseloads', () => {
 
     await t.sql.query(`insert into public.contacts (channel, provider_id, language, consent, staff_id) select 'telegram', '2001', 'it', 'given', id from public.staff where full_name = 'Giulia Bianchi'`);
     const r = await marco.say(`/disattiva T-${t1}`);
-    expect(choiceIds(r)).toEqual([`deact:${t1}`, 'staff:menu']);
+    expect(choiceIds(r)).toEqual([`deact:${t1}`, 'deact:no']);
     expect(await t.sql.query(`select active from public.staff where full_name = 'Giulia Bianchi'`)).toEqual([{ active: true }]);
     const done = await marco.tap(`deact:${t1}`);
-    expect(texts(done)[0]).toContain(it_('programme.deactivated', { tutor: `T-${t1}`, name: 'Giulia Bianchi', count: 2, needs: 1 }));
+    expect(texts(done)).toEqual([it_('staff.deactivated', { tutor: `T-${t1}`, name: 'Giulia Bianchi', families: 2, needs: 1 })]);
+    expect(choiceIds(done)).toEqual(['staff:queue', 'staff:menu']);
     expect(await t.sql.query(`select count(*)::int as n from public.family_assignments where ended_at is null`)).toEqual([{ n: 3 }]);
     expect(await t.sql.query(`select status, assignee_id, taken_by from public.needs where status <> 'resolved' order by status`)).toEqual([
       { status: 'in_charge', assignee_id: null, taken_by: null }, { status: 'open', assignee_id: null, taken_by: null },

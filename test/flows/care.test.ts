@@ -4,7 +4,7 @@ import { loadConfig } from '../../bot/config';
 import { createLogger } from '../../bot/logger';
 import { reminders } from '../../functions/jobs/reminders';
 import { pgliteDb, type TestDb } from '../support/door';
-import { coreDeps, i18n, person, texts } from '../support/chat';
+import { coreDeps, deliverAll, i18n, person, texts } from '../support/chat';
 import { familyWithChild, tutorFor } from '../support/families';
 
 const it_ = i18n.t('it');
@@ -34,7 +34,8 @@ describe('her answers to a reminder change what is sent next', () => {
   it('offers the answers on the reminder itself', async () => {
     const [due] = await t.sql.query<{ choices: { id: string }[] }>(`select payload->'choices' as choices from public.outbox where idempotency_key like '%:${DUE}:due'`);
     expect(due!.choices.map((c) => c.id)).toEqual([`care:done:${child}:${DUE}`, `care:book:${child}:${DUE}`, `care:wait:${child}:${DUE}`, `care:help:${child}:${DUE}`, `care:stop:${child}`]);
-    // on WhatsApp "1" must map back: the reminder became her current question
+    // on WhatsApp "1" must map back: the reminder became her current question once it was sent
+    await deliverAll(t, '2026-11-23T10:00:00+01:00');
     const [c] = await t.sql.query<{ step: string }>(`select conversation->>'step' as step from public.contacts where provider_id = '1001'`);
     expect(c!.step).toBe('care');
   });

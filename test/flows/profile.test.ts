@@ -137,7 +137,7 @@ describe('children in the family profile', () => {
     expect(texts(nido)[0]).toContain(en('calls.nidoHead'));
     expect(choiceIds(nido)).toEqual(expect.arrayContaining(['call:show:nido-2027', 'call:show:primavera-2027', 'call:show:bonus-nido']));
     const help = await p.tap('menu:help');
-    expect(help[0]!.text).toBe(`${en('needs.chooseArea')}\n\n${en('needs.emergencyShort')}`);
+    expect(help[0]!.text).toBe(`${en('needs.chooseArea', { context: 'team' })}\n\n${en('needs.emergencyShort')}`);
     for (const n of ['112', '1522', '114']) expect(help[0]!.text).toContain(n);
     expect(help[0]!.choices!.map((c) => c.id)).toEqual(['need:cat:health', 'need:cat:education', 'need:cat:protection', 'need:cat:parenting', 'need:cat:housing', 'need:cat:work', 'need:cat:documents', 'need:cat:other', 'menu']);
     // free words at the menu: the menu again, kindly

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { rtlParagraphs } from '../../bot/i18n';
 import { i18n, person } from '../support/chat';
 import { pgliteDb, type TestDb } from '../support/door';
 import { familyWithChild, tutorFor } from '../support/families';
@@ -47,7 +48,7 @@ describe("the tutor's reply and WhatsApp's 24-hour window", () => {
       await stack.emulator.userSends(MOTHER, { body: 'جی' });
       await stack.flush();
       const after = stack.emulator.messagesTo(MOTHER).slice(before + 1).map((m) => m.body);
-      expect(after[0]).toBe(ur('needs.fromTutor', { tutor: 'Giulia', words: 'Ciao Fatima, vieni giovedì alle 10.' }));
+      expect(after[0]).toBe(rtlParagraphs(ur('needs.fromTutor', { tutor: 'Giulia', words: 'Ciao Fatima, vieni giovedì alle 10.' })));
       expect(await t.sql.query(`select status from public.outbox where kind = 'tutor_reply'`)).toEqual([{ status: 'sent' }]);
     } finally {
       await stack.close();
@@ -68,7 +69,7 @@ describe("the tutor's reply and WhatsApp's 24-hour window", () => {
       await stack.emulator.userSends(MOTHER, { body: 'ok' });
       await stack.flush();
       const bodies = stack.emulator.messagesTo(MOTHER).map((m) => m.body);
-      expect(bodies[0]).toBe(ur('needs.fromTutor', { tutor: 'Giulia', words: 'Ti chiamo oggi.' }));
+      expect(bodies[0]).toBe(rtlParagraphs(ur('needs.fromTutor', { tutor: 'Giulia', words: 'Ti chiamo oggi.' })));
       expect(bodies.filter((b) => b === ur('needs.tutorWaiting', { tutor: 'Giulia' }))).toHaveLength(0);
       expect(await t.sql.query(`select kind, status from public.outbox where kind in ('tutor_waiting', 'tutor_reply') order by id`)).toEqual([
         { kind: 'tutor_waiting', status: 'cancelled' }, { kind: 'tutor_reply', status: 'sent' },

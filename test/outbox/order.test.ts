@@ -30,7 +30,7 @@ describe('a chat is ordered only among what is due', () => {
 
   it.each([
     ['a reminder scheduled for later', 'pending', '2026-11-23T09:00:00Z'],
-    ['a message waiting out a retry back-off', 'backoff', '2026-11-23T08:59:00Z'],
+    ['a message waiting out a retry back-off of an hour', 'backoff', '2026-11-23T08:07:00Z'],
     ['a message held for WhatsApp’s window', 'held', '2026-11-23T07:00:00Z'],
   ])('%s does not hold back the reply to what she just wrote', async (_what, state, notBefore) => {
     t = await pgliteDb();
@@ -45,7 +45,7 @@ describe('a chat is ordered only among what is due', () => {
     expect((await claim(t, '2026-11-23T07:07:01Z')).map((r) => r.payload.text)).toEqual(['the menu']);
   });
 
-  it('sends what is due in order: her reply before due bulk, one message of a chat at a time', async () => {
+  it('sends what is due in order of age, one message of a chat at a time', async () => {
     t = await pgliteDb();
     const { contact_id } = await familyWithChild(t, { providerId: PHONE, channel: 'whatsapp', birth: '2026-09-23' });
     await queue(t, contact_id, 'r1', 'reminder', 5, { text: 'reminder 1' }, '2026-11-23T08:00:00Z');
@@ -59,7 +59,7 @@ describe('a chat is ordered only among what is due', () => {
       order.push(rows[0]!.payload.text);
       await record(t, rows[0]!.id, '2026-11-23T08:00:10Z');
     }
-    expect(order).toEqual(['reply', 'reminder 1', 'reminder 2']);
+    expect(order).toEqual(['reminder 1', 'reminder 2', 'reply']);
   });
 
   it('sends an older menu without its choices when a newer one is waiting, so a number answers the last question she saw', async () => {
