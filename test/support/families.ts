@@ -15,12 +15,12 @@ export async function familyWithChild(t: TestDb, opts: { providerId: string; cha
   return row!;
 }
 
-/** Staff member following the family, reachable on Telegram; returns the tutor's contact id. */
+/** Staff member following the family since it registered (not the machine's date), reachable on Telegram; returns the tutor's contact id. */
 export async function tutorFor(t: TestDb, familyId: string, chatId = '2001'): Promise<string> {
   const [row] = await t.sql.query<{ id: string }>(`
     with s as (insert into public.staff (role, full_name) values ('tutor', 'Giulia Bianchi') returning id),
-         a as (insert into public.family_assignments (family_id, tutor_id) select $1, s.id from s)
+         a as (insert into public.family_assignments (family_id, tutor_id, assigned_at) select $1, s.id, $3::timestamptz from s)
     insert into public.contacts (channel, provider_id, language, language_confirmed, consent, staff_id)
-    select 'telegram', $2, 'it', true, 'given', s.id from s returning id`, [familyId, chatId]);
+    select 'telegram', $2, 'it', true, 'given', s.id from s returning id`, [familyId, chatId, REGISTERED_AT]);
   return row!.id;
 }
