@@ -263,6 +263,23 @@ async function benchQuestions(n = Number(process.env.BENCH_QUESTIONS ?? 200)) {
     samples.sort((a, b) => a - b);
     console.log(`questions: index build per language (46 entries) ${builds.join(', ')}; ${n} questions → ${answered} answered from the knowledge base, ${n - answered} sent to the tutor; per message p50 ${ms(quantile(samples, 0.5))}, p99 ${ms(quantile(samples, 0.99))}`);
   });
+  await questionsTable();
+}
+
+/** Per language, on questions written the way mothers write: right entry, and unanswerable ones rightly sent to the tutor. */
+async function questionsTable() {
+  const { measureCorpus, share } = await import('../support/question-corpus');
+  const [tuning, heldout] = [await measureCorpus('tuning'), await measureCorpus('heldout')];
+  const pct = (n: number, of: number) => `${n}/${of} ${share(n, of).toFixed(2)}`;
+  console.log('questions by language (tuning part | held-out part): right entry, rightly forwarded');
+  console.log('lang | right (tuning) | forwarded (tuning) | right (held-out) | forwarded (held-out)');
+  const sum = (rs: typeof tuning, k: 'right' | 'answerable' | 'forwarded' | 'unanswerable') => rs.reduce((a, r) => a + r[k], 0);
+  for (const [i, t] of tuning.entries()) {
+    const h = heldout[i]!;
+    console.log(`${t.lang.padEnd(4)} | ${pct(t.right, t.answerable).padEnd(14)} | ${pct(t.forwarded, t.unanswerable).padEnd(18)} | ${pct(h.right, h.answerable).padEnd(16)} | ${pct(h.forwarded, h.unanswerable)}`);
+  }
+  console.log(`all  | ${pct(sum(tuning, 'right'), sum(tuning, 'answerable'))} | ${pct(sum(tuning, 'forwarded'), sum(tuning, 'unanswerable'))} | ${pct(sum(heldout, 'right'), sum(heldout, 'answerable'))} | ${pct(sum(heldout, 'forwarded'), sum(heldout, 'unanswerable'))}`);
+  if (process.env.BENCH_QUESTIONS_MISSES) for (const r of tuning) for (const m of r.misses) console.log(`  ${r.lang} ${m}`);
 }
 
 /**
