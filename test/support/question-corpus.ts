@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LANGUAGES } from '../../bot/i18n';
-import { bestMatch, buildIndex, type KbEntry } from '../../bot/needs/knowledge';
+import { bestMatch, buildIndex, MIXED_IN, type KbEntry } from '../../bot/needs/knowledge';
 import { readKnowledgeSource } from '../../functions/cli/knowledge-seed';
 
 /**
@@ -38,11 +38,11 @@ export interface CorpusRates {
 export async function measureCorpus(part: CorpusPart, languages: readonly string[] = LANGUAGES): Promise<CorpusRates[]> {
   const src = await readKnowledgeSource();
   return languages.map((lang) => {
-    const entries: KbEntry[] = src.entries.map((e) => ({ id: e.slug, slug: e.slug, category: e.category, unverified: e.unverified, ...src.texts[lang]![e.slug]! }));
-    const index = buildIndex(lang, entries);
+    const entries = (l: string): KbEntry[] => src.entries.map((e) => ({ id: e.slug, slug: e.slug, category: e.category, unverified: e.unverified, ...src.texts[l]![e.slug]! }));
+    const index = buildIndex(lang, entries(lang), MIXED_IN.map((l) => ({ language: l, entries: entries(l) })));
     const rates: CorpusRates = { lang, answerable: 0, right: 0, unanswerable: 0, forwarded: 0, misses: [] };
     for (const q of readCorpus(lang, part)) {
-      const got = bestMatch(index, lang, q.text)?.entry.slug ?? null;
+      const got = bestMatch(index, q.text)?.entry.slug ?? null;
       if (q.slug) {
         rates.answerable++;
         if (got === q.slug) rates.right++;
