@@ -47,8 +47,8 @@ export interface LanguageIndex {
   postings: Map<string, Posting[]>;
   lengths: number[];
   averageLength: number;
-  /** each entry's stored questions (its question and phrasings) as term lists, for the nearest-question similarity */
-  questions: string[][][];
+  /** each entry's stored questions (its question and phrasings) as idf-weighted vectors, for the nearest-question similarity */
+  questions: TermVector[][];
   /** each entry's question words, in its own language and in those mixed in: what the entry is about */
   titles: Set<string>[];
 }
@@ -64,7 +64,7 @@ export function buildIndex(language: string, entries: KbEntry[], mixedIn: { lang
   const others = mixedIn.filter((m) => m.language !== language).map((m) => ({ language: m.language, bySlug: new Map(m.entries.map((e) => [e.slug, e])) }));
   const postings = new Map<string, Posting[]>();
   const lengths: number[] = [];
-  const questions = entries.map((e) => [e.question, ...e.phrasings].map((q) => analyze(q, language)));
+  const questionTerms = entries.map((e) => [e.question, ...e.phrasings].map((q) => analyze(q, language)));
   const titles = entries.map((e) => new Set([...analyze(e.question, language), ...others.flatMap((o) => (o.bySlug.has(e.slug) ? analyze(o.bySlug.get(e.slug)!.question, o.language) : []))]));
   entries.forEach((e, i) => {
     const tf = new Map<string, number>();
@@ -84,7 +84,10 @@ export function buildIndex(language: string, entries: KbEntry[], mixedIn: { lang
     lengths.push([...tf.values()].reduce((a, b) => a + b, 0));
   });
   const averageLength = lengths.reduce((a, b) => a + b, 0) / Math.max(1, lengths.length);
-  return { language, entries, byId: new Map(entries.map((e) => [e.id, e])), postings, lengths, averageLength, questions, titles };
+  const index: LanguageIndex = { language, entries, byId: new Map(entries.map((e) => [e.id, e])), postings, lengths, averageLength, questions: [], titles };
+  // idf needs every entry's postings: the stored questions' vectors come last, once
+  index.questions = questionTerms.map((qs) => qs.map((q) => termVector(index, q)));
+  return index;
 }
 
 /** The index's terms a word of hers stands for: itself, else words that start like it, else one typo away. */
@@ -114,20 +117,22 @@ export interface Scored {
   nearest: number;
 }
 
-/** idf-weighted cosine between two term lists; a term the index lacks weighs as the rarest. */
-function cosine(index: LanguageIndex, a: string[], b: string[]): number {
-  const weight = (t: string) => idf(index, index.postings.get(t)?.length ?? 1);
-  const vec = (ts: string[]) => {
-    const v = new Map<string, number>();
-    for (const t of ts) v.set(t, (v.get(t) ?? 0) + weight(t));
-    return v;
-  };
-  const va = vec(a);
-  const vb = vec(b);
+interface TermVector {
+  weights: Map<string, number>;
+  norm: number;
+}
+
+/** A term list as an idf-weighted vector; a term the index lacks weighs as the rarest. */
+function termVector(index: LanguageIndex, terms: string[]): TermVector {
+  const weights = new Map<string, number>();
+  for (const t of terms) weights.set(t, (weights.get(t) ?? 0) + idf(index, index.postings.get(t)?.length ?? 1));
+  return { weights, norm: Math.sqrt([...weights.values()].reduce((sum, x) => sum + x * x, 0)) };
+}
+
+function cosine(a: TermVector, b: TermVector): number {
   let dot = 0;
-  for (const [t, x] of va) dot += x * (vb.get(t) ?? 0);
-  const norm = (v: Map<string, number>) => Math.sqrt([...v.values()].reduce((s, x) => s + x * x, 0));
-  return dot === 0 ? 0 : dot / (norm(va) * norm(vb));
+  for (const [t, x] of a.weights) dot += x * (b.weights.get(t) ?? 0);
+  return dot === 0 ? 0 : dot / (a.norm * b.norm);
 }
 
 /** Every entry her words touch, best first, by BM25 over her distinct terms. */
@@ -135,9 +140,12 @@ export function score(index: LanguageIndex, text: string): Scored[] {
   const terms = [...new Set(analyze(text, index.language))];
   const totals = new Map<number, { score: number; matched: number; weight: number }>();
   let weightAll = 0;
+  // her words, each replaced by the index term it stands for, to compare with the stored questions
+  const mapped: string[] = [];
   for (const term of terms) {
     const best = new Map<number, number>();
     const found = variants(index, term);
+    mapped.push(found[0]?.[0] ?? term);
     const termWeight = found.length ? Math.max(...found.map(([k, w]) => idf(index, index.postings.get(k)!.length) * w)) : idf(index, 1);
     weightAll += termWeight;
     const inTitle = new Set<number>();
@@ -159,15 +167,14 @@ export function score(index: LanguageIndex, text: string): Scored[] {
       totals.set(entry, t);
     }
   }
-  // her words, each replaced by the index term it stands for, to compare with the stored questions
-  const mapped = terms.map((t) => variants(index, t)[0]?.[0] ?? t);
+  const her = termVector(index, mapped);
   return [...totals]
     .map(([i, t]) => ({
       entry: index.entries[i]!,
       score: t.score,
       matched: t.matched,
       coverage: t.weight / weightAll,
-      nearest: Math.max(...index.questions[i]!.map((q) => cosine(index, mapped, q))),
+      nearest: Math.max(...index.questions[i]!.map((q) => cosine(her, q))),
     }))
     .sort((a, b) => b.score - a.score);
 }
@@ -211,6 +218,7 @@ export function bestMatch(index: LanguageIndex, text: string): KbMatch | undefin
  */
 export class KnowledgeBase {
   private readonly indexes = new Map<string, { version: string; index: LanguageIndex }>();
+  private readonly lists = new Map<string, { version: string; entries: KbEntry[] }>();
   private version?: { value: string; checkedAt: number };
 
   constructor(
@@ -228,17 +236,22 @@ export class KnowledgeBase {
     return this.version.value;
   }
 
+  /** One language's entries, read once per version: Italian and English are mixed into every other index. */
+  private async list(language: string, version: string): Promise<KbEntry[]> {
+    const cached = this.lists.get(language);
+    if (cached?.version === version) return cached.entries;
+    const { data, error } = await this.db.rpc('kb_list', { p_language: language });
+    if (error) throw new Error(`kb_list failed: ${error.message}`);
+    this.lists.set(language, { version, entries: data as KbEntry[] });
+    return data as KbEntry[];
+  }
+
   async index(language: string): Promise<LanguageIndex> {
     const version = await this.currentVersion();
     const cached = this.indexes.get(language);
     if (cached?.version === version) return cached.index;
-    const list = async (lng: string) => {
-      const { data, error } = await this.db.rpc('kb_list', { p_language: lng });
-      if (error) throw new Error(`kb_list failed: ${error.message}`);
-      return data as KbEntry[];
-    };
-    const mixedIn = await Promise.all(MIXED_IN.filter((l) => l !== language).map(async (l) => ({ language: l, entries: await list(l) })));
-    const index = buildIndex(language, await list(language), mixedIn);
+    const mixedIn = await Promise.all(MIXED_IN.filter((l) => l !== language).map(async (l) => ({ language: l, entries: await this.list(l, version) })));
+    const index = buildIndex(language, await this.list(language, version), mixedIn);
     this.indexes.set(language, { version, index });
     return index;
   }
