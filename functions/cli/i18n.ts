@@ -3,13 +3,12 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { systemClock, type Clock } from '../../bot/clock';
-import { knowledgeSeedSql } from '../../bot/import/knowledge';
 import { LANGUAGES, isLanguage } from '../../bot/i18n';
 import { catalogMap, DEFAULT_DIRS, KNOWLEDGE_PREFIX, readCatalog, writeCatalog, type CatalogDirs } from '../../bot/locales/catalog';
 import { exportPo, planImport, PoSyntaxError, readPo, type PoFile } from '../../bot/locales/po';
 import { formatStatus, glossaryFor, languageStatus, markReviewed, readReview, textProblems, writeReview } from '../../bot/locales/review';
 import { romeDay } from '../../bot/time';
-import { readKnowledgeSource } from './knowledge-seed';
+import { writeKnowledgeSeed } from './knowledge-seed';
 
 /** `npm run i18n -- <command>`: the translators' workflow, from the glossary check to a native reviewer's sign-off. */
 const USAGE = `usage: npm run i18n -- <command> [options]
@@ -108,7 +107,7 @@ async function importCommand([lang, file, ...extra]: string[], opts: Options, io
   for (const n of plan.notes) io.out(`${file}:${n.line}: note: ${n.reason}`);
   if (plan.changes.size) writeCatalog(lang, plan.changes, opts.dirs);
   if ([...plan.changes.keys()].some((id) => id.startsWith(KNOWLEDGE_PREFIX))) {
-    writeFileSync(opts.seed, knowledgeSeedSql(await readKnowledgeSource(opts.dirs.knowledge)));
+    await writeKnowledgeSeed(opts.dirs.knowledge, opts.seed);
     io.out(`wrote ${opts.seed}`);
   }
   let reviewed = 0;

@@ -16,9 +16,14 @@ export async function readKnowledgeSource(dir = KNOWLEDGE_DIR): Promise<Knowledg
   return { entries, texts };
 }
 
+/** Regenerates the seed from the JSON in `dir`; returns its size in bytes. */
+export async function writeKnowledgeSeed(dir = KNOWLEDGE_DIR, seed = KNOWLEDGE_SEED): Promise<number> {
+  const sql = knowledgeSeedSql(await readKnowledgeSource(dir));
+  await writeFile(seed, sql);
+  return sql.length;
+}
+
 // `npm run seed:knowledge`: regenerates supabase/seeds/knowledge.sql after the JSON changed
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const sql = knowledgeSeedSql(await readKnowledgeSource());
-  await writeFile(KNOWLEDGE_SEED, sql);
-  console.log(`wrote ${KNOWLEDGE_SEED} (${sql.length} bytes)`);
+  console.log(`wrote ${KNOWLEDGE_SEED} (${await writeKnowledgeSeed()} bytes)`);
 }
