@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TFunction } from 'i18next';
 import type { Choice, Reply } from '../core/types';
 import type { Language } from '../i18n';
-import { words } from '../needs/knowledge';
+import { words, type KbEntry } from '../needs/knowledge';
 import { hasPhrase, isHelpPlea } from './keywords';
 import { ask, call, staffNotices, type Effect, type FlowContext, type MediaRef, type NeedCategory, type NeedOpen, type OpenNeed, type Turn } from './context';
 import { firstName, languageName, needRef } from './format';
@@ -181,31 +181,48 @@ async function describedNeed(ctx: FlowContext, category: NeedCategory, said: str
   return sentToTutor(ctx, category, opened.ref, opened.effects);
 }
 
+/** The answer to one entry, "did it help?", and the answer counted (without who asked). */
+async function answerWith(ctx: FlowContext, entry: KbEntry, question: string): Promise<Turn> {
+  const { t } = ctx;
+  const answerId = randomUUID();
+  const services = await servicesNear(ctx, entry.category);
+  const answer = [entry.answer, entry.unverified ? t('needs.checkWithService') : undefined].filter(Boolean).join('\n\n');
+  const choices: Choice[] = [{ id: 'kb:yes', label: t('kb.helpedYes') }, { id: 'kb:no', label: t('kb.helpedNo') }];
+  return {
+    replies: [{ text: answer }, ...(services ? [{ text: services }] : []), { text: t('kb.didItHelp'), choices }],
+    conversation: { step: 'kb.feedback', offered: choices, answerId, slug: entry.slug, category: entry.category, question },
+    effects: [{ op: 'kb_answered', answer_id: answerId, entry_id: entry.id, language: ctx.contact.language }],
+  };
+}
+
+/** Her question as a question for her tutor (or the team), with her own words. */
+async function forwardQuestion(ctx: FlowContext, text: string): Promise<Turn> {
+  const opened = await openNeed(ctx, { kind: 'question', category: 'other', urgency: 'normal', source: 'question', body: text });
+  return sentToTutor(ctx, 'other', opened.ref, opened.effects, [{ text: ctx.t('kb.forwarded') }]);
+}
+
 /**
- * Free text that is a question: answered from the knowledge base when confident, otherwise sent to her tutor.
+ * Free text that is a question: answered from the knowledge base when confident; when the search is not sure,
+ * the entries it may be about offered for her to choose, with "none: ask my tutor"; otherwise sent to her tutor.
  * "I need help" in her words is not a question: it opens the help menu, keeping what else she said.
  */
 async function question(ctx: FlowContext, text: string, explicit: boolean): Promise<Turn | undefined> {
   const { t } = ctx;
   // a bare plea ("help", "I need help, please") is never a question; one that names a topic may be
   if (isHelpPlea(ctx, text)) return helpMenu(ctx);
-  const match = await ctx.deps.knowledge?.match(ctx.contact.language, text);
-  if (!match && hasPhrase(ctx, text, 'help')) return helpMenu(ctx, text);
-  if (match) {
-    const answerId = randomUUID();
-    const entry = match.entry;
-    const services = await servicesNear(ctx, entry.category);
-    const answer = [entry.answer, entry.unverified ? t('needs.checkWithService') : undefined].filter(Boolean).join('\n\n');
-    const choices: Choice[] = [{ id: 'kb:yes', label: t('kb.helpedYes') }, { id: 'kb:no', label: t('kb.helpedNo') }];
-    return {
-      replies: [{ text: answer }, ...(services ? [{ text: services }] : []), { text: t('kb.didItHelp'), choices }],
-      conversation: { step: 'kb.feedback', offered: choices, answerId, slug: entry.slug, category: entry.category, question: text },
-      effects: [{ op: 'kb_answered', answer_id: answerId, entry_id: entry.id, language: ctx.contact.language }],
-    };
-  }
+  const found = await ctx.deps.knowledge?.search(ctx.contact.language, text);
+  if (!found?.match && hasPhrase(ctx, text, 'help')) return helpMenu(ctx, text);
+  if (found?.match) return answerWith(ctx, found.match.entry, text);
   if (!explicit && !looksLikeQuestion(ctx, text)) return undefined;
-  const opened = await openNeed(ctx, { kind: 'question', category: 'other', urgency: 'normal', source: 'question', body: text });
-  return sentToTutor(ctx, 'other', opened.ref, opened.effects, [{ text: t('kb.forwarded') }]);
+  if (found?.suggestions.length) {
+    // the entries' own questions, in the language the search read her in
+    const choices: Choice[] = [
+      ...found.suggestions.map((e) => ({ id: `kb:pick:${e.slug}`, label: e.question })),
+      { id: 'kb:none', label: t('kb.suggestNone') },
+    ];
+    return ask(t('kb.suggest'), choices, { step: 'kb.suggest', question: text, kbLanguage: found.language });
+  }
+  return forwardQuestion(ctx, text);
 }
 
 /** A greeting or a lone word is not a question for her tutor; three words, or two and a question mark, are. */
@@ -220,7 +237,7 @@ function looksLikeQuestion(ctx: FlowContext, text: string): boolean {
  */
 export async function needsStep(ctx: FlowContext): Promise<Turn | undefined> {
   const { t, contact } = ctx;
-  const state = contact.conversation as { step?: string; category?: NeedCategory; needId?: string; answerId?: string; slug?: string; question?: string; said?: string };
+  const state = contact.conversation as { step?: string; category?: NeedCategory; needId?: string; answerId?: string; slug?: string; question?: string; said?: string; kbLanguage?: string };
   const family = contact.family;
   if (!family) return undefined;
 
@@ -278,6 +295,13 @@ export async function needsStep(ctx: FlowContext): Promise<Turn | undefined> {
       details: { kb_slug: state.slug }, context: (tt) => tt('staff.needKbNotEnough', { slug: state.slug }),
     });
     return sentToTutor(ctx, category, opened.ref, [feedback, ...opened.effects], [{ text: t('kb.forwarded') }]);
+  }
+
+  if (state.step === 'kb.suggest' && ctx.choice === 'kb:none' && state.question) return forwardQuestion(ctx, state.question);
+  const picked = state.step === 'kb.suggest' && state.question ? /^kb:pick:([\w-]+)$/.exec(ctx.choice ?? '')?.[1] : undefined;
+  if (picked) {
+    const entry = await ctx.deps.knowledge?.entry(state.kbLanguage ?? contact.language, picked);
+    return entry ? answerWith(ctx, entry, state.question!) : forwardQuestion(ctx, state.question!);
   }
 
   if (state.step === 'ask' && ctx.text && !ctx.choice) return question(ctx, ctx.text, true);

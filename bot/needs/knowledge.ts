@@ -43,7 +43,6 @@ interface Posting {
 export interface LanguageIndex {
   language: string;
   entries: KbEntry[];
-  byId: Map<string, KbEntry>;
   postings: Map<string, Posting[]>;
   lengths: number[];
   averageLength: number;
@@ -84,7 +83,7 @@ export function buildIndex(language: string, entries: KbEntry[], mixedIn: { lang
     lengths.push([...tf.values()].reduce((a, b) => a + b, 0));
   });
   const averageLength = lengths.reduce((a, b) => a + b, 0) / Math.max(1, lengths.length);
-  const index: LanguageIndex = { language, entries, byId: new Map(entries.map((e) => [e.id, e])), postings, lengths, averageLength, questions: [], titles };
+  const index: LanguageIndex = { language, entries, postings, lengths, averageLength, questions: [], titles };
   // idf needs every entry's postings: the stored questions' vectors come last, once
   index.questions = questionTerms.map((qs) => qs.map((q) => termVector(index, q)));
   return index;
@@ -181,11 +180,30 @@ export function score(index: LanguageIndex, text: string): Scored[] {
 
 /**
  * The decision's constants, chosen on the question corpus' tuning part (test/needs/corpus; `npm run bench --
- * questions` prints the table): entries are ranked by BM25 plus `nearest` × the similarity to their nearest
- * stored question; the first must lead the second by `minMargin`, and score `minScore`, or be that similar to
- * one stored question (`minNearest`, two of her words at least: one word alone is no question), or hold `minCoverage` of her words.
+ * questions` prints the table). Entries are ranked by BM25 plus `nearest` × the similarity to their nearest
+ * stored question. The first is answered at once when it leads the second by `minMargin` (a share of its rank)
+ * and ranks `minRank`, or is `minNearest` similar to one stored question, or holds `minCoverage` of her words;
+ * or when it leads by `clearMargin` and ranks `clearRank`; or is `closeNearest` similar to one stored question
+ * and leads by `closeMargin`. Similarity counts only on two of her words at least: one word alone is no question.
+ * A wrong answer costs her more than one tap, so the bar is high.
  */
-export const THRESHOLDS = { nearest: 5, minMargin: 0.05, minScore: 11, minNearest: 0.6, minCoverage: 0.6 };
+export const THRESHOLDS = {
+  nearest: 5,
+  minMargin: 0.15,
+  minRank: 20,
+  minNearest: 0.6,
+  minCoverage: 0.6,
+  clearMargin: 0.28,
+  clearRank: 14,
+  closeNearest: 0.8,
+  closeMargin: 0.05,
+};
+
+/**
+ * Below that bar, the entries her words point to are offered as choices ("is your question one of these?"), with
+ * "none: ask my tutor" beside them: up to `max` entries that rank `minRank` and at least `share` of the first.
+ */
+export const SUGGEST = { max: 3, minRank: 8, share: 0.7 };
 
 const rank = (s: Scored): number => s.score + THRESHOLDS.nearest * s.nearest;
 
@@ -194,22 +212,42 @@ export function ranked(index: LanguageIndex, text: string): Scored[] {
   return score(index, text).sort((a, b) => rank(b) - rank(a));
 }
 
+export interface KbSearch {
+  /** the entry her question is about, when confident */
+  match?: KbMatch;
+  /** otherwise the entries it may be about, best first (possibly none) */
+  suggestions: KbEntry[];
+  language: string;
+}
+
 /**
- * The entry her question is about, when confident. A long question adds words that score nothing, so it cannot
- * pull the right entry under the bar; a short one ("isee??") is answered when the entry holds most of it.
- * Otherwise undefined, and the question goes to her tutor rather than a wrong answer.
+ * Her question against one language's index. A long question adds words that score nothing, so it cannot pull
+ * the right entry under the bar; a short one ("isee??") is answered when the entry holds most of it. Not
+ * confident: the entries it may be about, for her to choose, or none, and the question goes to her tutor.
  */
-export function bestMatch(index: LanguageIndex, text: string): KbMatch | undefined {
+export function search(index: LanguageIndex, text: string): KbSearch {
   const all = ranked(index, text);
+  const language = index.language;
   // her words are one of the stored ways to ask, and only one entry's: that entry
   const exact = all.filter((s) => s.nearest >= 0.99);
-  if (exact.length === 1) return { entry: exact[0]!.entry, language: index.language, score: exact[0]!.score, margin: 1 };
+  if (exact.length === 1) return { match: { entry: exact[0]!.entry, language, score: exact[0]!.score, margin: 1 }, suggestions: [], language };
   const [first, second] = all;
-  if (!first) return undefined;
+  if (!first) return { suggestions: [], language };
   const margin = second ? (rank(first) - rank(second)) / rank(first) : 1;
-  const { minMargin, minScore, minNearest, minCoverage } = THRESHOLDS;
-  const confident = margin >= minMargin && (first.score >= minScore || (first.nearest >= minNearest && first.matched >= 2) || first.coverage >= minCoverage);
-  return confident ? { entry: first.entry, language: index.language, score: first.score, margin } : undefined;
+  const th = THRESHOLDS;
+  const similar = (at: number) => first.nearest >= at && first.matched >= 2;
+  const confident =
+    (margin >= th.minMargin && (rank(first) >= th.minRank || similar(th.minNearest) || first.coverage >= th.minCoverage)) ||
+    (margin >= th.clearMargin && rank(first) >= th.clearRank) ||
+    (margin >= th.closeMargin && similar(th.closeNearest));
+  if (confident) return { match: { entry: first.entry, language, score: first.score, margin }, suggestions: [], language };
+  const floor = Math.max(SUGGEST.minRank, SUGGEST.share * rank(first));
+  return { suggestions: all.slice(0, SUGGEST.max).filter((s) => rank(s) >= floor).map((s) => s.entry), language };
+}
+
+/** The entry her question is about, when confident; otherwise undefined. */
+export function bestMatch(index: LanguageIndex, text: string): KbMatch | undefined {
+  return search(index, text).match;
 }
 
 /**
@@ -257,15 +295,28 @@ export class KnowledgeBase {
   }
 
   async match(language: string, text: string): Promise<KbMatch | undefined> {
-    const own = bestMatch(await this.index(language), text);
-    if (own) return own;
-    // written in another of our languages than her profile's ("she wrote French, her profile says Arabic")
-    const written = languageOfScript(text) ?? latinLanguageOf(text);
-    return written && written !== language ? bestMatch(await this.index(written), text) : undefined;
+    return (await this.search(language, text)).match;
   }
 
-  async entry(language: string, id: string): Promise<KbEntry | undefined> {
-    return (await this.index(language)).byId.get(id);
+  /**
+   * Her question in her profile's language, then in the language her message is written in when that is another
+   * of ours ("she wrote French, her profile says Arabic"): the first confident answer, else the suggestions found.
+   */
+  async search(language: string, text: string): Promise<KbSearch> {
+    const own = search(await this.index(language), text);
+    if (own.match) return own;
+    const written = languageOfScript(text) ?? latinLanguageOf(text);
+    if (!written || written === language) return own;
+    const other = search(await this.index(written), text);
+    // both languages point to one entry: answered in hers
+    const agreed = other.match && own.suggestions[0]?.slug === other.match.entry.slug ? own.suggestions[0] : undefined;
+    if (agreed) return { match: { ...other.match!, entry: agreed, language }, suggestions: [], language };
+    return other.match || !own.suggestions.length ? other : own;
+  }
+
+  /** One entry by its slug, as offered to her among the suggestions. */
+  async entry(language: string, slug: string): Promise<KbEntry | undefined> {
+    return (await this.index(language)).entries.find((e) => e.slug === slug);
   }
 
   /** After an edit from this process: the next question sees it at once. */

@@ -77,6 +77,12 @@ function hanGrams(word: string): string[] {
   return out;
 }
 
+/**
+ * Ukrainian borrows the Russian stemmer, which knows no і, ї, є, ґ: "дитині" then ends like "дитини" and stems to
+ * "дитин". A Latin i typed inside a Cyrillic word (a common keyboard habit) counts as і; Latin words are left alone.
+ */
+const asRussianLetters = (t: string): string => (/\p{Script=Cyrillic}/u.test(t) ? t.replace(/[іїi]/g, 'и').replace(/є/g, 'е').replace(/ґ/g, 'г') : t);
+
 /** The terms of a text: folded, stop words out, stemmed; numbers and one-letter words out (Chinese characters stay). */
 export function analyze(text: string, language: string): string[] {
   const stop = stopwords(language);
@@ -87,7 +93,7 @@ export function analyze(text: string, language: string): string[] {
     // a number counts only when it can be a phone number or a year (112, 1522, 2026): ages and counts say little
     if (stop.has(t) || /^\d{1,2}$/.test(t)) continue;
     if (HAN.test(t)) out.push(...hanGrams(t));
-    else if (t.length > 1) out.push(stemmer ? stemmer.stem(t) : t);
+    else if (t.length > 1) out.push(stemmer ? stemmer.stem(language === 'uk' ? asRussianLetters(t) : t) : t);
   }
   return out;
 }

@@ -64,6 +64,45 @@ describe('questions in her language, local services and the check-in', () => {
     expect(await needs()).toHaveLength(1);
   });
 
+  it('offers the entries her words may be about when unsure, and answers the one she picks', async () => {
+    const mother = person(deps, { id: '1001' });
+    const [offer] = await mother.say('do we pay for the nido if we have isee low');
+    expect(offer!.text).toBe(en('kb.suggest'));
+    // the entries' own questions, best first, and a way to her tutor
+    const ids = offer!.choices!.map((c) => c.id);
+    expect(ids[0]).toBe('kb:pick:nido-cost');
+    expect(ids.at(-1)).toBe('kb:none');
+    expect(offer!.choices![0]!.label).toMatch(/nido/i);
+    expect(await answers()).toEqual([]);
+    // on WhatsApp she would type "1"
+    const replies = await mother.say('1');
+    expect(replies[0]!.text).toMatch(/ISEE/);
+    expect(replies.at(-1)).toMatchObject({ text: en('kb.didItHelp') });
+    expect(await answers()).toEqual([{ helped: null, slug: 'nido-cost' }]);
+    expect(await needs()).toEqual([]);
+    // "no" still takes her words, not the entry's, to her tutor
+    await mother.tap('kb:no');
+    expect((await toTutor())[0]!.text).toContain('«do we pay for the nido if we have isee low»');
+  });
+
+  it('sends her question, in her words, to her tutor when none of the offered entries is hers', async () => {
+    const mother = person(deps, { id: '1001' });
+    const [offer] = await mother.say('which bus goes to the vaccination centre?');
+    expect(offer!.choices!.map((c) => c.id)).toEqual(['kb:pick:vaccines-where', 'kb:none']);
+    expect(offer!.choices!.at(-1)!.label).toBe(en('kb.suggestNone'));
+    expect(texts(await mother.tap('kb:none'))[0]).toBe(en('kb.forwarded'));
+    expect(await answers()).toEqual([]);
+    expect(await needs()).toMatchObject([{ kind: 'question', category: 'other', source: 'question' }]);
+    expect((await toTutor())[0]!.text).toContain('«which bus goes to the vaccination centre?»');
+  });
+
+  it('reads "ask the team" among the offered entries while her family has no tutor', async () => {
+    await familyWithChild(t, { providerId: '1003', language: 'en', birth: '2026-01-10' });
+    const mother = person(deps, { id: '1003' });
+    const [offer] = await mother.say('which bus goes to the vaccination centre?');
+    expect(offer!.choices!.at(-1)!.label).toBe(en('kb.suggestNone', { context: 'team' }));
+  });
+
   it('uses what coordinators import, at once, and points to the services near her', async () => {
     const csv = [
       'slug,category,language,question,answer,phrasings,keywords',

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildIndex, bestMatch, MIXED_IN, type KbEntry } from '../../bot/needs/knowledge';
+import { buildIndex, bestMatch, MIXED_IN, search, type KbEntry } from '../../bot/needs/knowledge';
 import { analyze, editDistance, fold, latinLanguageOf, words } from '../../bot/needs/terms';
 import { LANGUAGES } from '../../bot/i18n';
 import { readKnowledgeSource } from '../../functions/cli/knowledge-seed';
@@ -38,6 +38,13 @@ describe('words and terms', () => {
     ['en', 'we were back home and my son skipped his shots, can he still get them?', ['back', 'home', 'son', 'skip', 'shot']],
   ])('%s: leaves out the words that mean nothing, stems the rest: "%s"', (lng, text, expected) => {
     expect(analyze(text, lng)).toEqual(expected);
+  });
+  it('stems Ukrainian with the Russian stemmer once its own letters are read as Russian ones, and leaves Latin words alone', () => {
+    expect(analyze('дитині', 'uk')).toEqual(analyze('дитини', 'uk'));
+    expect(analyze("обов'язкові", 'uk')).toEqual(analyze('обовязкови', 'uk'));
+    // a Latin i typed inside a Cyrillic word
+    expect(analyze('дитинi', 'uk')).toEqual(analyze('дитині', 'uk'));
+    expect(analyze('nido isee', 'uk')).toEqual(['nido', 'isee']);
   });
   it('counts one typo as one, a swap of two letters as one', () => {
     expect(editDistance('vaccino', 'vacino', 2)).toBe(1);
@@ -80,6 +87,27 @@ describe('matching her question in her language', () => {
   it.each(CASES)('%s: "%s" → %s', (lng, text, slug) => {
     const match = bestMatch(indexFor(lng), text);
     expect(match?.entry.slug).toBe(slug);
+  });
+
+  it.each([
+    ['en', 'do we pay for the nido if we have isee low', 'nido-cost'],
+    ['en', 'which bus goes to the vaccination centre?', 'vaccines-where'],
+    ['zh', '托儿所八月份放不放假', 'nido-enrol-when'],
+  ])('%s: unsure about "%s", offers the entries it may be about, %s first, without answering', (lng, text, first) => {
+    const found = search(indexFor(lng), text);
+    expect(found.match).toBeUndefined();
+    expect(found.suggestions[0]?.slug).toBe(first);
+    expect(found.suggestions.length).toBeLessThanOrEqual(3);
+  });
+
+  it.each([
+    ['en', 'where can I buy a cheap bicycle for myself?'],
+    ['ar', 'أين أشتري دراجة رخيصة؟'],
+    ['uk', 'де купити дешевий велосипед?'],
+  ])('%s: offers nothing for "%s", which no entry is about', (lng, text) => {
+    const found = search(indexFor(lng), text);
+    expect(found.match).toBeUndefined();
+    expect(found.suggestions).toEqual([]);
   });
 
   it('finds every stored question from its own words, in every language', () => {
