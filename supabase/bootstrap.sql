@@ -15,12 +15,13 @@ begin
   end if;
   if not exists (select 1 from pg_roles where rolname = 'service_role') then
     create role service_role nologin noinherit bypassrls;
-    -- Supabase's own default: new objects in public are open to the API roles,
-    -- so migrations must revoke explicitly. Reproduced here to keep tests honest.
-    execute 'alter default privileges in schema public grant all on tables to anon, authenticated, service_role';
-    execute 'alter default privileges in schema public grant all on functions to anon, authenticated, service_role';
-    execute 'alter default privileges in schema public grant all on sequences to anon, authenticated, service_role';
   end if;
+  -- Supabase's default since 2026: new objects are NOT open to the API roles (table CRUD, sequence usage and
+  -- function execute revoked), so every grant the app needs is explicit in a migration. Mirrored here so a
+  -- missing grant fails locally as it would on Supabase.
+  execute 'alter default privileges in schema public revoke all on tables from anon, authenticated, service_role';
+  execute 'alter default privileges in schema public revoke all on sequences from anon, authenticated, service_role';
+  execute 'alter default privileges in schema public revoke all on functions from anon, authenticated, service_role';
 end
 $bootstrap$;
 

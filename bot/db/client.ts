@@ -88,8 +88,10 @@ export async function announceServer(dataDir: string, port: number): Promise<voi
   await writeFile(join(resolve(dataDir), SERVER_FILE), JSON.stringify({ pid: process.pid, port }), { mode: 0o600 });
 }
 
-async function localDoor(executor: SqlExecutor, mode: 'embedded' | 'postgres', secret: string, onClose: () => Promise<void>, seed: boolean): Promise<DataDoor> {
-  const { schemaVersion } = await migrate(executor, { seed });
+async function localDoor(executor: SqlExecutor, mode: 'embedded' | 'postgres', secret: string, onClose: () => Promise<void>, seed: boolean, logger?: Logger): Promise<DataDoor> {
+  const { schemaVersion, seedsChanged } = await migrate(executor, { seed });
+  // as on Supabase: a seed runs once; edits to it reach this database only through a migration or an import
+  if (seedsChanged.length) logger?.warn({ seeds: seedsChanged }, 'seed files changed since they ran and were not run again: ship content changes as a migration or with npm run import');
   const transport = createRpcTransport({ executor, jwtSecret: secret });
   return {
     supabase: supabaseClient('http://embedded.local', serviceKey(secret), transport.fetch),
@@ -118,7 +120,7 @@ export async function openDataDoor(config: Config, opts: OpenOptions = {}): Prom
   }
   if (db.kind === 'postgres') {
     // a shared Postgres has no DATA_DIR secret of its own; the key only guards the in-process transport
-    return localDoor(postgresExecutor(db.url), 'postgres', newJwtSecret(), async () => undefined, true);
+    return localDoor(postgresExecutor(db.url), 'postgres', newJwtSecret(), async () => undefined, true, opts.logger);
   }
 
   const dataDir = resolve(db.dataDir);
@@ -139,7 +141,7 @@ export async function openDataDoor(config: Config, opts: OpenOptions = {}): Prom
       await rm(join(dataDir, SERVER_FILE), { force: true });
       await rm(join(dataDir, LOCK_FILE), { force: true });
     };
-    return await localDoor(pgliteExecutor(pglite), 'embedded', secret, release, true);
+    return await localDoor(pgliteExecutor(pglite), 'embedded', secret, release, true, opts.logger);
   } catch (err) {
     await rm(join(dataDir, LOCK_FILE), { force: true });
     throw err;

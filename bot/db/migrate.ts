@@ -15,6 +15,8 @@ export interface MigrationFile {
 export interface MigrationResult {
   applied: string[];
   seeded: boolean;
+  /** seed files changed since they ran: recorded, not run again (as `supabase db push --include-seed` does) */
+  seedsChanged: string[];
   schemaVersion: string | null;
 }
 
@@ -45,9 +47,11 @@ const TRACKING_SQL = `
 `;
 
 /**
- * Applies the bootstrap (non-Supabase databases only), every migration not yet recorded, and the seed
- * when its content changed. Each step is one transaction under an advisory lock, so two processes
- * starting together apply each migration once.
+ * Applies the bootstrap (non-Supabase databases only), every migration not yet recorded, and each seed file
+ * not yet seen. As the Supabase CLI does, a seed file whose content changed after it ran is recorded (its new
+ * hash) and NOT run again: content that must reach an existing database ships as a migration or through the
+ * import commands. Each step is one transaction under an advisory lock, so two processes starting together
+ * apply each migration once.
  */
 export async function migrate(db: SqlExecutor, opts: { seed?: boolean; dir?: string } = {}): Promise<MigrationResult> {
   const dir = opts.dir ?? SUPABASE_DIR;
@@ -76,6 +80,7 @@ export async function migrate(db: SqlExecutor, opts: { seed?: boolean; dir?: str
   }
 
   let seeded = false;
+  const seedsChanged: string[] = [];
   if (opts.seed !== false) {
     for (const file of await seedFiles(dir)) {
       const seedSql = await readFile(join(dir, file), 'utf8');
@@ -83,18 +88,19 @@ export async function migrate(db: SqlExecutor, opts: { seed?: boolean; dir?: str
       const path = `supabase/${file}`;
       const did = await locked(async (s) => {
         const rows = await s.query<{ hash: string }>('select hash from supabase_migrations.seed_files where path = $1', [path]);
-        if (rows[0]?.hash === hash) return false;
-        await s.exec(seedSql);
+        if (rows[0]?.hash === hash) return 'same';
+        if (!rows[0]) await s.exec(seedSql);
         await s.query(
           'insert into supabase_migrations.seed_files (path, hash) values ($1, $2) on conflict (path) do update set hash = excluded.hash',
           [path, hash],
         );
-        return true;
+        return rows[0] ? 'changed' : 'ran';
       });
-      seeded ||= did;
+      if (did === 'ran') seeded = true;
+      if (did === 'changed') seedsChanged.push(path);
     }
   }
 
   const [row] = await db.query<{ v: string | null }>('select max(version) as v from supabase_migrations.schema_migrations');
-  return { applied, seeded, schemaVersion: row?.v ?? null };
+  return { applied, seeded, seedsChanged, schemaVersion: row?.v ?? null };
 }

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { SqlExecutor } from './executor';
 import { verifyJwt } from './jwt';
+import { SUPABASE_DIR } from './migrate';
 
 /**
  * PostgREST's RPC endpoint, in process: what supabase-js `.rpc()` talks to when the database is
@@ -12,6 +15,35 @@ export interface RpcTransportOptions {
   schema?: string;
   anonRole?: string;
   nowSeconds?: () => number;
+  /** what Supabase's PostgREST enforces; by default read from supabase/config.toml and Supabase's role settings */
+  limits?: PostgrestLimits;
+}
+
+/**
+ * The limits real PostgREST on Supabase applies to every RPC, so local runs fail where Supabase would:
+ * `maxRows` caps the rows of a set-returning function's result, silently (`[api] max_rows`; null: no cap);
+ * `statementTimeout` per role (Supabase: anon 3 s, authenticated 8 s, service_role inherits authenticator's
+ * 8 s), unless the function sets its own.
+ */
+export interface PostgrestLimits {
+  maxRows: number | null;
+  statementTimeout: Record<string, string>;
+}
+
+export const SUPABASE_STATEMENT_TIMEOUTS: Record<string, string> = { anon: '3s', authenticated: '8s', service_role: '8s' };
+
+/** `[api] max_rows` from a Supabase config.toml (the CLI's default, 1000, when absent). */
+export function maxRowsFromConfig(toml: string): number | null {
+  const api = /^\[api\]\s*$([\s\S]*?)(?=^\[|(?![\s\S]))/m.exec(toml)?.[1] ?? '';
+  const m = /^\s*max_rows\s*=\s*(\d+)\s*(?:#.*)?$/m.exec(api);
+  return m ? Number(m[1]) : 1000;
+}
+
+let configured: PostgrestLimits | undefined;
+/** The limits of this project's Supabase: its config.toml's max_rows and Supabase's role timeouts. */
+export function supabaseLimits(): PostgrestLimits {
+  configured ??= { maxRows: maxRowsFromConfig(readFileSync(join(SUPABASE_DIR, 'config.toml'), 'utf8')), statementTimeout: SUPABASE_STATEMENT_TIMEOUTS };
+  return configured;
 }
 
 export interface RpcTransport {
@@ -30,6 +62,10 @@ interface FunctionInfo {
   volatility: 'i' | 's' | 'v';
   returnsSet: boolean;
   returnsVoid: boolean;
+  /** the names of its OUT/TABLE columns: its result is an object with these keys, even with one column */
+  outNames: string[];
+  /** its own `set statement_timeout`, which PostgREST applies instead of the role's */
+  statementTimeout: string | null;
 }
 
 interface PgError {
@@ -44,11 +80,15 @@ type ErrorBody = { code: string; message: string; details: string | null; hint: 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 const RPC_PATH = /^\/rest\/v1\/rpc\/([^/]+)\/?$/;
 
-/** PostgREST's SQLSTATE → HTTP status table (docs.postgrest.org, "HTTP Status Codes"). */
-export function httpStatusFor(code: string, anonymous: boolean): number {
+/** PostgREST's SQLSTATE → HTTP status table (src/PostgREST/Error.hs, `pgErrorStatus`). */
+export function httpStatusFor(code: string, anonymous: boolean, message = ''): number {
   if (/^PT\d{3}$/.test(code)) return Number(code.slice(2));
+  // a cardinality violation is the function's fault, except pg-safeupdate's refusal
+  if (code === '21000') return message.endsWith('requires a WHERE clause') ? 400 : 500;
+  // the JWT names a role the database does not have
+  if (code === '22023') return /^role .* does not exist$/.test(message) ? 401 : 400;
   const exact: Record<string, number> = {
-    '23503': 409, '23505': 409, '25006': 405, '53400': 500, P0001: 400,
+    '23503': 409, '23505': 409, '25006': 405, '53400': 500, '57P01': 503, P0001: 400,
     '42883': 404, '42P01': 404, '42P17': 500, '42501': anonymous ? 401 : 403,
   };
   if (exact[code] !== undefined) return exact[code];
@@ -60,6 +100,15 @@ export function httpStatusFor(code: string, anonymous: boolean): number {
 }
 
 const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
+/** A PostgreSQL duration setting ("8s", "500ms", "2min", "8000") in milliseconds. */
+export function durationMs(setting: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*$/.exec(setting);
+  if (!m) return 0;
+  const unit = { ms: 1, s: 1000, min: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'min' | 'h'];
+  return Number(m[1]) * unit;
+}
+
+const quoteLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 function errorResponse(status: number, body: ErrorBody, extra: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...extra } });
@@ -71,6 +120,7 @@ export function createRpcTransport(opts: RpcTransportOptions): RpcTransport {
   const schema = opts.schema ?? 'public';
   const anonRole = opts.anonRole ?? 'anon';
   const nowSeconds = opts.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
+  const limits = opts.limits ?? supabaseLimits();
   const cache = new Map<string, FunctionInfo[]>();
 
   async function lookup(name: string): Promise<FunctionInfo[]> {
@@ -78,9 +128,9 @@ export function createRpcTransport(opts: RpcTransportOptions): RpcTransport {
     if (hit) return hit;
     const rows = await opts.executor.query<{
       proname: string; names: string[] | null; modes: string[] | null; in_types: string[] | null;
-      nargs: number; ndefaults: number; provolatile: string; proretset: boolean; returns_void: boolean;
+      nargs: number; ndefaults: number; provolatile: string; proretset: boolean; returns_void: boolean; config: string[] | null;
     }>(
-      `select p.proname, p.proargnames as names, p.proargmodes::text[] as modes,
+      `select p.proname, p.proargnames as names, p.proargmodes::text[] as modes, p.proconfig as config,
               (select array_agg(format_type(t, null) order by i) from unnest(p.proargtypes::oid[]) with ordinality as u(t, i)) as in_types,
               p.pronargs::int as nargs, p.pronargdefaults::int as ndefaults, p.provolatile::text as provolatile, p.proretset,
               p.prorettype = 'void'::regtype as returns_void
@@ -99,6 +149,8 @@ export function createRpcTransport(opts: RpcTransportOptions): RpcTransport {
         volatility: r.provolatile as FunctionInfo['volatility'],
         returnsSet: r.proretset,
         returnsVoid: r.returns_void,
+        outNames: r.modes ? all.filter((_, i) => ['o', 't', 'b'].includes(r.modes![i]!)) : [],
+        statementTimeout: (r.config ?? []).find((c) => c.startsWith('statement_timeout='))?.slice('statement_timeout='.length) ?? null,
       };
     });
     if (infos.length > 0) cache.set(name, infos);
@@ -129,8 +181,14 @@ export function createRpcTransport(opts: RpcTransportOptions): RpcTransport {
     }
     if (f.returnsVoid && !f.returnsSet) return `select ${call}${from}`;
     const source = from ? `${from}, lateral ${call} as _r` : ` from ${call} as _r`;
-    if (f.returnsSet) return `select coalesce(jsonb_agg(_r), '[]'::jsonb)::text as body, count(_r)::int as n${source}`;
-    return `select to_jsonb(_r)::text as body${source}`;
+    // OUT/TABLE columns always come back as an object, even one column alone
+    const value = f.outNames.length === 1 ? `jsonb_build_object(${quoteLiteral(f.outNames[0]!)}, _r)` : 'to_jsonb(_r)';
+    if (f.returnsSet) {
+      // PostgREST's max_rows: the first rows only, silently
+      const cap = limits.maxRows === null ? '' : ` limit ${limits.maxRows}`;
+      return `select coalesce(jsonb_agg(_s.v), '[]'::jsonb)::text as body, count(*)::int as n from (select ${value} as v${source}${cap}) _s`;
+    }
+    return `select ${value}::text as body${source}`;
   }
 
   async function handle(req: Request): Promise<Response> {
@@ -184,6 +242,9 @@ export function createRpcTransport(opts: RpcTransportOptions): RpcTransport {
     } catch (err) {
       return dbError(err as PgError, anonymous);
     }
+    // a function whose argument names match wins over one taking the whole body as json
+    const named = candidates.filter((f) => !takesWholeBody(f));
+    if (named.length > 0) candidates = named;
     const signature = `${schema}.${fnName}(${[...keys].sort().join(', ')})`;
     if (candidates.length === 0) {
       return errorResponse(404, pgrst(
@@ -203,11 +264,23 @@ export function createRpcTransport(opts: RpcTransportOptions): RpcTransport {
     try {
       const result = await opts.executor.transaction(async (s) => {
         if (readOnly) await s.exec('set transaction read only');
+        // PostgREST's per-request settings: role, claims, method, path, search_path, and the statement time-out
+        // (the function's own, else the role's)
+        const timeout = fn.statementTimeout ?? limits.statementTimeout[role] ?? null;
         await s.query(
-          "select set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('request.method', $3, true), set_config('request.path', $4, true)",
-          [role, JSON.stringify(claims), method, url.pathname],
+          `select set_config('search_path', 'public, extensions', true), set_config('role', $1, true), set_config('request.jwt.claims', $2, true),
+                  set_config('request.method', $3, true), set_config('request.path', $4, true)${timeout ? ", set_config('statement_timeout', $5, true)" : ''}`,
+          timeout ? [role, JSON.stringify(claims), method, url.pathname, timeout] : [role, JSON.stringify(claims), method, url.pathname],
         );
-        return s.query<{ body: string | null; n?: number }>(sql, params);
+        const started = performance.now();
+        const rows = await s.query<{ body: string | null; n?: number }>(sql, params);
+        // PGlite runs in this thread and cannot be interrupted: a call that ran past its time-out fails afterwards,
+        // rolled back, as PostgreSQL would have cancelled it
+        const limitMs = timeout ? durationMs(timeout) : 0;
+        if (opts.executor.kind === 'pglite' && limitMs > 0 && performance.now() - started > limitMs) {
+          throw Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' });
+        }
+        return rows;
       });
       if (fn.returnsVoid && !fn.returnsSet) return new Response(null, { status: 204 });
       const row = result[0];
@@ -225,7 +298,7 @@ export function createRpcTransport(opts: RpcTransportOptions): RpcTransport {
 
   function dbError(err: PgError, anonymous: boolean): Response {
     const code = err.code ?? 'XX000';
-    const status = httpStatusFor(code, anonymous);
+    const status = httpStatusFor(code, anonymous, err.message ?? '');
     // PostgREST sends the custom status of a PTxyz error but not a meaningless code in the body
     return errorResponse(status, { code, message: err.message ?? 'unknown database error', details: err.detail ?? null, hint: err.hint ?? null });
   }

@@ -117,6 +117,18 @@ export interface KnowledgeSource {
   texts: Record<string, Record<string, { question: string; phrasings: string[]; keywords: string; answer: string }>>;
 }
 
+/**
+ * The repository's knowledge base as kb_upsert rows: how edits to supabase/knowledge/*.json reach a database
+ * that already ran the seed (seeds run once, as on Supabase). It overwrites those entries' texts there.
+ */
+export function knowledgeRowsFromSource(src: KnowledgeSource): KnowledgeRow[] {
+  return src.entries.flatMap((e) =>
+    Object.entries(src.texts)
+      .filter(([, texts]) => texts[e.slug])
+      .map(([language, texts]) => ({ slug: e.slug, category: e.category, language, ...texts[e.slug]!, unverified: e.unverified, source: e.source, active: true })),
+  );
+}
+
 /** The seed file: inserts what is missing and leaves entries coordinators edited alone. */
 export function knowledgeSeedSql(src: KnowledgeSource): string {
   const out = [

@@ -3,6 +3,8 @@ import { call } from '../../bot/flows/context';
 import { romeDay } from '../../bot/time';
 import type { Job } from './types';
 
+const BROADCASTS_PER_RUN = 20;
+
 interface DueBroadcast {
   id: string;
   ref: number;
@@ -27,7 +29,8 @@ export const broadcasts: Job = {
   slot: (now) => now.toISOString().slice(0, 16),
   async run({ db, i18n }, now) {
     const nowIso = now.toISOString();
-    const due = await call<DueBroadcast[]>(db, 'broadcasts_due', { p_now: nowIso });
+    // a few at a time (each release is a call of its own); any left are taken next minute
+    const due = await call<DueBroadcast[]>(db, 'broadcasts_due', { p_now: nowIso, p_limit: BROADCASTS_PER_RUN });
     const released: { ref: number; queued: number; skipped: number }[] = [];
     for (const b of due) {
       const out = await call<{ ref: number; queued: number; skipped: number } | null>(db, 'broadcast_release', {

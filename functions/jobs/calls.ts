@@ -4,9 +4,11 @@ import { call } from '../../bot/flows/context';
 import { noticeReply } from '../../bot/flows/calls';
 import { isLanguage, type Translator } from '../../bot/i18n';
 import { romeDay } from '../../bot/time';
+import { queuePages, type Page } from './paged';
 import type { Job } from './types';
 
-const BATCH = 500;
+/** families per page of call notices: each page is one short call, whatever the programme's size */
+export const FAMILIES_PER_PAGE = 1000;
 
 /** One open dated call that fits a family which has not applied, as calls_notices_due() returns it. */
 export interface CallNoticeRow {
@@ -70,13 +72,13 @@ export const calls: Job = {
   async run({ db, i18n }, now) {
     const today = romeDay(now);
     const nowIso = now.toISOString();
-    const rows = await call<CallNoticeRow[]>(db, 'calls_notices_due', { p_today: today });
-    const { messages, stages } = callNoticeMessages(i18n, rows, now, today);
-    let queued = 0;
-    for (let i = 0; i < messages.length; i += BATCH) {
-      queued += await call<number>(db, 'reminders_enqueue', { p_messages: messages.slice(i, i + BATCH), p_now: nowIso });
-    }
+    const out = await queuePages(
+      db,
+      nowIso,
+      (after) => call<Page<CallNoticeRow>>(db, 'calls_notices_due', { p_today: today, p_after: after, p_limit: FAMILIES_PER_PAGE }),
+      (rows) => callNoticeMessages(i18n, rows, now, today),
+    );
     // ids only: no names or texts in the summary
-    return { today, fitting: rows.length, messages: messages.length, queued, stages, send_from: messages[0]?.not_before ?? null };
+    return { today, fitting: out.rows, messages: out.messages, queued: out.queued, stages: out.stages, send_from: out.sendFrom };
   },
 };

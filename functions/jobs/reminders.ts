@@ -4,9 +4,13 @@ import { DEFAULT_RULES, reminderMessages, type Candidate } from '../../bot/care/
 import type { Db } from '../../bot/db/client';
 import { call } from '../../bot/flows/context';
 import { inRome, romeDay } from '../../bot/time';
+import { queuePages, type Page } from './paged';
 import type { Job } from './types';
 
 const BATCH = 500;
+/** children per page of reminder candidates: each page is one short call, whatever the programme's size */
+export const CHILDREN_PER_PAGE = 1000;
+
 
 /** Plans every child whose birth (or due) date changed since its last plan, a batch at a time. */
 export async function planPending(db: Db, today: string, nowIso: string, rules: PlanRules = DEFAULT_PLAN_RULES): Promise<number> {
@@ -35,13 +39,13 @@ export const reminders: Job = {
     const rules = { ...DEFAULT_RULES, beforeDays: config.reminderDaysBefore };
     // the plan's "soon" is the reminders' "before": what the catch-up takes in is never announced beside it
     const planned = await planPending(db, today, nowIso, { soonDays: rules.beforeDays });
-    const candidates = await call<Candidate[]>(db, 'reminders_candidates', { p_today: today, p_before_days: rules.beforeDays, p_followup_days: rules.followupDays });
-    const { messages, stages } = reminderMessages(i18n, candidates, now, today, rules);
-    let queued = 0;
-    for (let i = 0; i < messages.length; i += BATCH) {
-      queued += await call<number>(db, 'reminders_enqueue', { p_messages: messages.slice(i, i + BATCH), p_now: nowIso });
-    }
+    const out = await queuePages(
+      db,
+      nowIso,
+      (after) => call<Page<Candidate>>(db, 'reminders_candidates', { p_today: today, p_before_days: rules.beforeDays, p_followup_days: rules.followupDays, p_after: after, p_limit: CHILDREN_PER_PAGE }),
+      (rows) => reminderMessages(i18n, rows, now, today, rules),
+    );
     // what was queued, without names: keys carry ids only
-    return { today, planned, candidates: candidates.length, messages: messages.length, queued, stages, send_from: messages[0]?.not_before ?? null };
+    return { today, planned, candidates: out.rows, messages: out.messages, queued: out.queued, stages: out.stages, send_from: out.sendFrom };
   },
 };

@@ -486,7 +486,79 @@ async function benchOrder(n = Number(process.env.BENCH_ORDER ?? 100)) {
   });
 }
 
-const BENCHES: Record<string, () => Promise<void>> = { order: benchOrder, safety: benchSafety, questions: benchQuestions, start: benchStart, rpc: benchRpc, inbound: benchInbound, outbound: benchOutbound, onboarding: benchOnboarding, reminders: benchReminders, calls: benchCalls, broadcast: benchBroadcast };
+/**
+ * Supabase's limits, on PostgreSQL 15: the reminders job at 1,000 / 10,000 / 100,000 children and a broadcast
+ * to 20,000 recipients, each call timed by function, so the slowest single RPC can be held against the 8-second
+ * statement time-out of service_role (`BENCH_LIMITS_CHILDREN`, `BENCH_LIMITS_RECIPIENTS`).
+ */
+async function benchLimits() {
+  const { findPostgres15, startPostgres15 } = await import('../support/postgres-servers');
+  const { postgresExecutor } = await import('../../bot/db/executor');
+  const { migrate } = await import('../../bot/db/migrate');
+  const { createRpcTransport } = await import('../../bot/db/rpc-transport');
+  const { serviceKey, supabaseClient } = await import('../../bot/db/client');
+  const { planPending, reminders } = await import('../../functions/jobs/reminders');
+  const { broadcasts } = await import('../../functions/jobs/broadcasts');
+  const pg = await import('pg');
+  const bin = findPostgres15();
+  if (!bin) return console.log('limits: PostgreSQL 15 is not installed (PG15_BIN or postgresql-15): skipped');
+  const server = await startPostgres15(bin);
+  const secret = 'bench-limits-secret-0123456789abcdef012345';
+  let n = 0;
+  /** a fresh migrated database, its supabase-js client, and the slowest call of each function through it */
+  const open = async () => {
+    const name = `bench_${++n}`;
+    const admin = new pg.default.Client({ connectionString: server.url });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    await admin.end();
+    const executor = postgresExecutor(server.url.replace(/\/postgres$/, `/${name}`));
+    await migrate(executor);
+    const transport = createRpcTransport({ executor, jwtSecret: secret });
+    const slowest = new Map<string, number>();
+    const timed = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const fn = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url).pathname.split('/').pop()!;
+      const t0 = performance.now();
+      const res = await transport.fetch(input, init);
+      slowest.set(fn, Math.max(slowest.get(fn) ?? 0, performance.now() - t0));
+      return res;
+    }) as typeof fetch;
+    const door = { supabase: supabaseClient('http://embedded.local', serviceKey(secret), timed), executor } as unknown as DataDoor;
+    const top = () => [...slowest].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([f, t]) => `${f} ${ms(t)}`).join(', ');
+    return { door, top, close: () => executor.close() };
+  };
+  try {
+    for (const children of (process.env.BENCH_LIMITS_CHILDREN ?? '1000,10000,100000').split(',').map(Number)) {
+      const { door, top, close } = await open();
+      await seedFamilies(door, children, '2026-11-23', 2190);
+      const t0 = performance.now();
+      await planPending(door.supabase, '2026-11-23', new Date('2026-11-23T06:00:00Z').toISOString());
+      const plan = (performance.now() - t0) / 1000;
+      const t1 = performance.now();
+      const summary = await reminders.run({ db: door.supabase, logger, config: loadConfig({}), i18n: createTranslator() }, new Date('2026-11-27T06:00:00Z'));
+      const job = (performance.now() - t1) / 1000;
+      console.log(`limits (PostgreSQL 15): ${children} children planned in ${plan.toFixed(1)} s, the daily reminders job in ${job.toFixed(1)} s (${summary.candidates} rows, ${summary.queued} queued); slowest single calls: ${top()}`);
+      await close();
+    }
+    const recipients = Number(process.env.BENCH_LIMITS_RECIPIENTS ?? 20000);
+    const { door, top, close } = await open();
+    await door.executor!.query(`
+      with f as (insert into public.families (district_code) select 'milano-' || (1 + g % 9) from generate_series(1, $1::int) g returning id, ref)
+      insert into public.contacts (channel, provider_id, language, language_confirmed, consent, family_id, last_inbound_at)
+      select 'telegram', (500000000 + f.ref)::text, 'it', true, 'given', f.id, now() from f`, [recipients]);
+    const [coordinator] = await door.executor!.query<{ id: string }>(`insert into public.staff (role, full_name) values ('coordinator', 'Bench') returning id`);
+    const now = new Date('2026-11-23T10:00:00+01:00');
+    const created = await door.supabase.rpc('broadcast_create', { p_staff_id: coordinator!.id, p_source: 'api', p_source_key: null, p_audience: {}, p_texts: { it: 'Open day al nido sabato alle 10.' }, p_send_at: now.toISOString(), p_now: now.toISOString() });
+    if (created.error) throw new Error(created.error.message);
+    const out = await broadcasts.run({ db: door.supabase, logger, config: loadConfig({}), i18n: createTranslator() }, now);
+    console.log(`limits (PostgreSQL 15): a broadcast to ${recipients} recipients released (${JSON.stringify(out.released)}); slowest single calls: ${top()}`);
+    await close();
+  } finally {
+    await server.stop();
+  }
+}
+
+const BENCHES: Record<string, () => Promise<void>> = { order: benchOrder, safety: benchSafety, questions: benchQuestions, start: benchStart, rpc: benchRpc, inbound: benchInbound, outbound: benchOutbound, onboarding: benchOnboarding, reminders: benchReminders, calls: benchCalls, broadcast: benchBroadcast, limits: benchLimits };
 
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(BENCHES)) {

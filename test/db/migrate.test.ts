@@ -1,7 +1,10 @@
+import { cp, mkdir, mkdtemp, rm as removeDir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { inject, describe, expect, it } from 'vitest';
 import { pgliteExecutor, postgresExecutor, type SqlExecutor } from '../../bot/db/executor';
-import { listMigrations, migrate } from '../../bot/db/migrate';
+import { listMigrations, migrate, SUPABASE_DIR } from '../../bot/db/migrate';
 import { freshPostgresDatabase } from '../support/databases';
 
 async function expectSupabaseShape(db: SqlExecutor) {
@@ -42,7 +45,7 @@ describe('migrations', () => {
     expect(first.seeded).toBe(true);
     expect(first.schemaVersion).toBe(files.at(-1)!.version);
     const second = await migrate(db);
-    expect(second).toEqual({ applied: [], seeded: false, schemaVersion: first.schemaVersion });
+    expect(second).toEqual({ applied: [], seeded: false, seedsChanged: [], schemaVersion: first.schemaVersion });
     await expectSupabaseShape(db);
     const [{ n }] = (await db.query<{ n: number }>('select count(*)::int as n from public.districts')) as [{ n: number }];
     expect(n).toBeGreaterThan(0);
@@ -87,6 +90,35 @@ describe('migrations', () => {
     } finally {
       await db.close();
       await target.drop();
+    }
+  });
+});
+
+describe('seeds, as the Supabase CLI treats them', () => {
+  it('runs a seed file once; a changed one is recorded and not run again; a new one runs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'familybot-seeds-'));
+    const db = pgliteExecutor(await PGlite.create());
+    try {
+      await cp(join(SUPABASE_DIR, 'bootstrap.sql'), join(dir, 'bootstrap.sql'));
+      await mkdir(join(dir, 'migrations'));
+      await mkdir(join(dir, 'seeds'));
+      await writeFile(join(dir, 'migrations', '20260101000000_notes.sql'), 'create table public.notes (text text primary key);');
+      await writeFile(join(dir, 'seed.sql'), "insert into public.notes values ('first');");
+      expect(await migrate(db, { dir })).toMatchObject({ seeded: true, seedsChanged: [] });
+
+      await writeFile(join(dir, 'seed.sql'), "insert into public.notes values ('first'), ('edited later');");
+      expect(await migrate(db, { dir })).toMatchObject({ seeded: false, seedsChanged: ['supabase/seed.sql'] });
+      const notes = async () => (await db.query<{ text: string }>('select text from public.notes order by text')).map((r) => r.text);
+      expect(await notes()).toEqual(['first']);
+      // recorded: the next start is quiet
+      expect(await migrate(db, { dir })).toMatchObject({ seeded: false, seedsChanged: [] });
+
+      await writeFile(join(dir, 'seeds', 'more.sql'), "insert into public.notes values ('a new file');");
+      expect(await migrate(db, { dir })).toMatchObject({ seeded: true, seedsChanged: [] });
+      expect(await notes()).toEqual(['a new file', 'first']);
+    } finally {
+      await db.close();
+      await removeDir(dir, { recursive: true, force: true });
     }
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anonKey, serviceKey, supabaseClient, type Db } from '../../bot/db/client';
 import type { SqlExecutor } from '../../bot/db/executor';
 import { signJwt } from '../../bot/db/jwt';
-import { createRpcTransport, httpStatusFor, type RpcTransport } from '../../bot/db/rpc-transport';
+import { createRpcTransport, durationMs, httpStatusFor, maxRowsFromConfig, supabaseLimits, SUPABASE_STATEMENT_TIMEOUTS, type RpcTransport } from '../../bot/db/rpc-transport';
 import { freshPglite, migratedPostgres } from '../support/databases';
 
 const SECRET = 'test-secret-0123456789abcdef0123456789';
@@ -27,6 +27,14 @@ const FIXTURES = `
   create function public.t_who() returns jsonb language sql stable as $$ select jsonb_build_object('role', current_user, 'claims', current_setting('request.jwt.claims', true)::jsonb) $$;
   create function public.t_over(a int) returns int language sql as $$ select 1 $$;
   create function public.t_over(a int, b int default 0) returns int language sql as $$ select 2 $$;
+  create function public.t_many(p_n int) returns setof int language sql immutable as $$ select generate_series(1, p_n) $$;
+  create function public.t_column(p_n int) returns table (x int) language sql immutable as $$ select generate_series(1, p_n) $$;
+  create function public.t_mixed(jsonb) returns text language sql immutable as $$ select 'whole body' $$;
+  create function public.t_mixed(p_a int) returns text language sql immutable as $$ select 'named' $$;
+  create function public.t_path() returns text language sql stable as $$ select current_setting('search_path') $$;
+  create function public.t_sleep(p_s float) returns int language sql volatile as $$ select 1 from pg_sleep(p_s) $$;
+  create function public.t_patient(p_s float) returns int language sql volatile set statement_timeout = '5s' as $$ select 1 from pg_sleep(p_s) $$;
+  create function public.t_cardinality() returns int language sql stable as $$ select (select id from public.t_items) $$;
   revoke execute on all functions in schema public from public, anon, authenticated;
   grant execute on all functions in schema public to service_role;
   grant select, insert on public.t_items to service_role;
@@ -126,6 +134,48 @@ describe.each([
     expect([res.status, res.error?.code]).toEqual([403, '42501']);
   });
 
+  it('caps a set at max_rows from supabase/config.toml, silently, as PostgREST does', async () => {
+    expect(supabaseLimits().maxRows).toBe(1000);
+    const res = await transport.handle(new Request('http://embedded.local/rest/v1/rpc/t_many', { method: 'POST', body: JSON.stringify({ p_n: 1500 }), headers: { authorization: `Bearer ${serviceKey(SECRET)}` } }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-range')).toBe('0-999/*');
+    const rows = (await res.json()) as number[];
+    expect([rows.length, rows[0], rows.at(-1)]).toEqual([1000, 1, 1000]);
+    // a jsonb value is one row, whatever it holds
+    expect((await service.rpc('t_whole', { rows: Array.from({ length: 1500 }, (_, i) => i) })).data).toMatchObject({ rows: { length: 1500 } });
+    expect((await service.rpc('t_many', { p_n: 999 })).data).toHaveLength(999);
+  });
+
+  it('returns a one-column TABLE as objects, not bare values', async () => {
+    expect((await service.rpc('t_column', { p_n: 2 })).data).toEqual([{ x: 1 }, { x: 2 }]);
+  });
+
+  it('prefers the function whose argument names match over one taking the whole body', async () => {
+    expect((await service.rpc('t_mixed', { p_a: 1 })).data).toBe('named');
+    expect((await service.rpc('t_mixed', { other: 1 })).data).toBe('whole body');
+  });
+
+  it('runs each call with search_path "public, extensions"', async () => {
+    expect((await service.rpc('t_path')).data).toBe('public, extensions');
+  });
+
+  it('maps a cardinality violation to 500 and a role the database lacks to 401', async () => {
+    const many = await service.rpc('t_cardinality');
+    expect([many.status, many.error?.code]).toEqual([500, '21000']);
+    const ghost = supabaseClient('http://embedded.local', signJwt({ role: 'no_such_role' }, SECRET), transport.fetch);
+    const res = await ghost.rpc('t_add', { a: 1 });
+    expect([res.status, res.error?.code]).toEqual([401, '22023']);
+  });
+
+  it("stops a call that runs past the role's statement time-out with 500 57014, unless the function sets its own", async () => {
+    const strict = createRpcTransport({ executor: db.executor, jwtSecret: SECRET, limits: { maxRows: 1000, statementTimeout: { service_role: '300ms' } } });
+    const client = supabaseClient('http://embedded.local', serviceKey(SECRET), strict.fetch);
+    const slow = await client.rpc('t_sleep', { p_s: 0.6 });
+    expect([slow.status, slow.error?.code]).toEqual([500, '57014']);
+    expect((await client.rpc('t_patient', { p_s: 0.6 })).data).toBe(1);
+    expect((await client.rpc('t_sleep', { p_s: 0.05 })).data).toBe(1);
+  });
+
   it('rejects a body that is not a JSON object with PGRST102', async () => {
     const res = await transport.handle(new Request('http://embedded.local/rest/v1/rpc/t_add', { method: 'POST', body: '[1,2]', headers: { authorization: `Bearer ${serviceKey(SECRET)}` } }));
     expect(res.status).toBe(400);
@@ -139,10 +189,45 @@ describe('the SQLSTATE to HTTP table', () => {
     ['28000', 403], ['2D000', 500], ['38000', 500], ['39000', 500], ['3B000', 500], ['40001', 500], ['53400', 500], ['53100', 503],
     ['54000', 500], ['55000', 500], ['57014', 500], ['58000', 500], ['F0000', 500], ['HV000', 500], ['P0001', 400], ['P0002', 500],
     ['XX000', 500], ['42883', 404], ['42P01', 404], ['42P17', 500], ['22P02', 400], ['23502', 400], ['23514', 400], ['PT402', 402],
+    ['21000', 500], ['57P01', 503], ['57P02', 500], ['22023', 400],
   ])('%s → %i', (code, status) => {
     expect(httpStatusFor(code, false)).toBe(status);
+  });
+  it("a role the JWT names but the database lacks is 401; pg-safeupdate's refusal is 400", () => {
+    expect(httpStatusFor('22023', false, 'role "x" does not exist')).toBe(401);
+    expect(httpStatusFor('21000', false, 'DELETE requires a WHERE clause')).toBe(400);
   });
   it('42501 is 401 for the anonymous role and 403 otherwise', () => {
     expect([httpStatusFor('42501', true), httpStatusFor('42501', false)]).toEqual([401, 403]);
   });
+});
+
+describe("Supabase's limits, as the transport reads them", () => {
+  it.each([
+    ['[api]\nport = 1\nmax_rows = 250\n[db]\nmax_rows = 9', 250],
+    ['[api]\nenabled = true\n', 1000],
+    ['[db]\nmax_rows = 9\n', 1000],
+  ])('max_rows of %j is %i', (toml, rows) => {
+    expect(maxRowsFromConfig(toml)).toBe(rows);
+  });
+  it('gives service_role 8 s, authenticated 8 s, anon 3 s', () => {
+    expect(Object.fromEntries(Object.entries(SUPABASE_STATEMENT_TIMEOUTS).map(([r, v]) => [r, durationMs(v)]))).toEqual({ anon: 3000, authenticated: 8000, service_role: 8000 });
+  });
+});
+
+describe('the 8-second time-out on a real PostgreSQL', () => {
+  it("cancels a service_role call that sleeps 9 s and answers with PostgREST's status", async () => {
+    const pg = await migratedPostgres();
+    try {
+      await pg.executor.transaction((s) => s.exec(`create function public.t_nap() returns int language sql volatile as $$ select 1 from pg_sleep(9) $$;
+        revoke execute on function public.t_nap() from public, anon, authenticated; grant execute on function public.t_nap() to service_role;`));
+      const client = supabaseClient('http://embedded.local', serviceKey(SECRET), createRpcTransport({ executor: pg.executor, jwtSecret: SECRET }).fetch);
+      const started = performance.now();
+      const res = await client.rpc('t_nap');
+      expect([res.status, res.error?.code]).toEqual([500, '57014']);
+      expect(performance.now() - started).toBeLessThan(8900);
+    } finally {
+      await pg.close();
+    }
+  }, 20_000);
 });

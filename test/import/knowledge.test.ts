@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseKnowledgeCsv, parseServicesCsv } from '../../bot/import/knowledge';
+import { knowledgeRowsFromSource, parseKnowledgeCsv, parseServicesCsv } from '../../bot/import/knowledge';
+import { readKnowledgeSource } from '../../functions/cli/knowledge-seed';
+import { pgliteDb } from '../support/door';
 
 describe('knowledge-base CSV', () => {
   it('reads entries with their other phrasings, one row per language', () => {
@@ -43,5 +45,24 @@ describe('services CSV', () => {
       [3, 'phone "call us" is not a phone number'],
       [4, 'language "italiano" must be a two- or three-letter code like it, ar, zh'],
     ]);
+  });
+});
+
+describe("the repository's knowledge base, imported", () => {
+  it('brings an edit of supabase/knowledge to a database that ran the seed before it (seeds run once)', async () => {
+    const t = await pgliteDb();
+    try {
+      // the database still holds an older text of one entry
+      await t.sql.query(`update public.kb_texts set answer = 'an older answer, since rewritten' where language = 'en' and entry_id = (select id from public.kb_entries where slug = 'isee-what')`);
+      const src = await readKnowledgeSource();
+      const rows = knowledgeRowsFromSource(src);
+      expect(rows).toHaveLength(src.entries.length * Object.keys(src.texts).length);
+      const { error } = await t.db.rpc('kb_upsert', { p_rows: rows, p_now: '2026-12-03T10:00:00Z' });
+      expect(error).toBeNull();
+      const [row] = await t.sql.query<{ answer: string }>(`select x.answer from public.kb_texts x join public.kb_entries e on e.id = x.entry_id where e.slug = 'isee-what' and x.language = 'en'`);
+      expect(row!.answer).toBe(src.texts.en!['isee-what']!.answer);
+    } finally {
+      await t.close();
+    }
   });
 });
