@@ -11,9 +11,8 @@ import { isLanguage, type Translator } from '../bot/i18n';
 import { dangerMatcher, type DangerMatcher } from '../bot/safety/matcher';
 import { KnowledgeBase } from '../bot/needs/knowledge';
 import { libreTranslate } from '../bot/needs/translate';
-import { playgroundHandler } from '../bot/local/playground';
-import { createTelegramEmulator, type TelegramEmulator } from '../bot/local/telegram-emulator';
-import { createTwilioEmulator, type TwilioEmulator } from '../bot/local/twilio-emulator';
+import type { TelegramEmulator } from '../bot/local/telegram-emulator';
+import type { TwilioEmulator } from '../bot/local/twilio-emulator';
 import type { Logger } from '../bot/logger';
 import { Dispatcher } from '../bot/outbox/dispatcher';
 import { telegramWebhookHandler } from './telegram-webhook';
@@ -47,7 +46,16 @@ export interface ChannelDeps {
   routes: ChannelRoutes;
   /** the danger lexicons, read before the server listens (main.ts); read here when absent */
   safety?: DangerMatcher;
+  /** local mode's emulators and playground, loaded before the server listens (main.ts); loaded here when absent */
+  local?: LocalModules;
 }
+
+/** The emulators and the playground: dev-only code, which only local mode loads; a deployment with credentials never does. */
+export async function loadLocalModules() {
+  const [telegram, twilio, playground] = await Promise.all([import('../bot/local/telegram-emulator'), import('../bot/local/twilio-emulator'), import('../bot/local/playground')]);
+  return { createTelegramEmulator: telegram.createTelegramEmulator, createTwilioEmulator: twilio.createTwilioEmulator, playgroundHandler: playground.playgroundHandler };
+}
+export type LocalModules = Awaited<ReturnType<typeof loadLocalModules>>;
 
 /** Local mode's fixed identities: a bot and a WhatsApp sender that exist only in the emulators. */
 export const LOCAL_TELEGRAM = { token: '1000000001:LocalPlaygroundToken_0123456789', username: 'family_playground_bot', firstName: 'Family bot' };
@@ -73,6 +81,7 @@ export async function startChannels(deps: ChannelDeps): Promise<ChannelRuntime> 
   let whatsapp = config.whatsapp.mode === 'real' ? { accountSid: config.whatsapp.accountSid!, authToken: config.whatsapp.authToken!, from: config.whatsapp.from!, apiBase: config.whatsapp.apiBase } : undefined;
 
   if (config.local) {
+    const { createTelegramEmulator, createTwilioEmulator, playgroundHandler } = deps.local ?? (await loadLocalModules());
     const tg = createTelegramEmulator({ basePath: '/_emulator/telegram', now: () => clock.now().getTime() });
     tg.addBot(LOCAL_TELEGRAM.token, { username: LOCAL_TELEGRAM.username, firstName: LOCAL_TELEGRAM.firstName });
     const authToken = randomBytes(16).toString('hex');

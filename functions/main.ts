@@ -6,7 +6,7 @@ import { createLogger } from '../bot/logger';
 import { dangerMatcher } from '../bot/safety/matcher';
 import { createTranslator } from '../bot/i18n';
 import { libreTranslate } from '../bot/needs/translate';
-import { startChannels, type ChannelRoutes } from './channels';
+import { loadLocalModules, startChannels, type ChannelRoutes } from './channels';
 import { scheduleJobs } from './jobs';
 import { createApp } from './server';
 
@@ -36,6 +36,8 @@ async function main() {
   const i18n = createTranslator();
   // read before listening: a lexicon a reviewer broke stops the start with its file and key, not her first message
   const safety = dangerMatcher();
+  // dev-only code, in local mode only, loaded before listening so the channels are up as soon as it answers
+  const local = config.local ? await loadLocalModules() : undefined;
   const routes: ChannelRoutes = { mounts: [] };
   const translate = config.translate ? libreTranslate({ ...config.translate, logger }) : undefined;
   const app = createApp({ config, logger, clock, door, startedAt, channels: routes, i18n, translate });
@@ -49,7 +51,7 @@ async function main() {
     process.exit(1);
   }
   if (config.database.kind === 'embedded' && door.mode === 'embedded') await announceServer(config.database.dataDir, served.port);
-  const channels = await startChannels({ config, logger, clock, db: door.supabase, i18n, port: served.port, routes, safety });
+  const channels = await startChannels({ config, logger, clock, db: door.supabase, i18n, port: served.port, routes, safety, local });
   const scheduler = scheduleJobs({ db: door.supabase, logger, config, i18n }, clock);
 
   logger.info(
