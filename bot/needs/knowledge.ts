@@ -63,17 +63,19 @@ export function buildIndex(language: string, entries: KbEntry[], mixedIn: { lang
   const others = mixedIn.filter((m) => m.language !== language).map((m) => ({ language: m.language, bySlug: new Map(m.entries.map((e) => [e.slug, e])) }));
   const postings = new Map<string, Posting[]>();
   const lengths: number[] = [];
+  // each stored question analysed once: for the term counts, the titles and the nearest-question vectors
   const questionTerms = entries.map((e) => [e.question, ...e.phrasings].map((q) => analyze(q, language)));
-  const titles = entries.map((e) => new Set([...analyze(e.question, language), ...others.flatMap((o) => (o.bySlug.has(e.slug) ? analyze(o.bySlug.get(e.slug)!.question, o.language) : []))]));
+  const titles = entries.map((e, i) => new Set([...questionTerms[i]![0]!, ...others.flatMap((o) => (o.bySlug.has(e.slug) ? analyze(o.bySlug.get(e.slug)!.question, o.language) : []))]));
   entries.forEach((e, i) => {
     const tf = new Map<string, number>();
-    const add = (text: string, weight: number) => {
-      for (const t of analyze(text, language)) tf.set(t, (tf.get(t) ?? 0) + weight);
+    const add = (terms: string[], weight: number) => {
+      for (const t of terms) tf.set(t, (tf.get(t) ?? 0) + weight);
     };
-    add(e.question, WEIGHTS.question);
-    add(e.keywords, WEIGHTS.keywords);
-    for (const p of e.phrasings) add(p, WEIGHTS.phrasings);
-    if (WEIGHTS.answer) add(e.answer, WEIGHTS.answer);
+    const [question, ...phrasings] = questionTerms[i]!;
+    add(question!, WEIGHTS.question);
+    add(analyze(e.keywords, language), WEIGHTS.keywords);
+    for (const p of phrasings) add(p, WEIGHTS.phrasings);
+    if (WEIGHTS.answer) add(analyze(e.answer, language), WEIGHTS.answer);
     for (const other of others) {
       const o = other.bySlug.get(e.slug);
       // analysed with its own language's stop words and stems
