@@ -39,6 +39,20 @@ async function seedFiles(dir: string): Promise<string[]> {
   return ['seed.sql', ...extra.filter((n) => n.endsWith('.sql')).sort().map((n) => `seeds/${n}`)];
 }
 
+/**
+ * A database whose recorded migrations are no longer in the folder: the history was squashed into one baseline
+ * (nothing was deployed), so a local database built before then cannot be migrated, only rebuilt.
+ */
+export class SquashedHistoryError extends Error {
+  constructor(readonly unknown: string[]) {
+    super(
+      `this database was built with migrations that no longer exist (${unknown.slice(0, 3).join(', ')}${unknown.length > 3 ? `, ${unknown.length - 3} more` : ''}): ` +
+        'the history was squashed into one baseline; delete DATA_DIR (default .data/) or drop this database, and start again',
+    );
+    this.name = 'SquashedHistoryError';
+  }
+}
+
 /** The same bookkeeping tables the Supabase CLI keeps, so both tools agree on what is applied. */
 const TRACKING_SQL = `
   create schema if not exists supabase_migrations;
@@ -66,8 +80,14 @@ export async function migrate(db: SqlExecutor, opts: { seed?: boolean; dir?: str
     await s.exec(await readFile(join(dir, 'bootstrap.sql'), 'utf8'));
   });
 
+  const migrations = await listMigrations(join(dir, 'migrations'));
+  const known = new Set(migrations.map((m) => m.version));
+  const recorded = await db.query<{ version: string; name: string | null }>('select version, name from supabase_migrations.schema_migrations order by version');
+  const unknown = recorded.filter((r) => !known.has(r.version)).map((r) => (r.name ? `${r.version}_${r.name}` : r.version));
+  if (unknown.length) throw new SquashedHistoryError(unknown);
+
   const applied: string[] = [];
-  for (const m of await listMigrations(join(dir, 'migrations'))) {
+  for (const m of migrations) {
     const sql = await readFile(m.path, 'utf8');
     const did = await locked(async (s) => {
       const seen = await s.query('select 1 from supabase_migrations.schema_migrations where version = $1', [m.version]);

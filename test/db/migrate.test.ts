@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { inject, describe, expect, it } from 'vitest';
 import { pgliteExecutor, postgresExecutor, type SqlExecutor } from '../../bot/db/executor';
-import { listMigrations, migrate, SUPABASE_DIR } from '../../bot/db/migrate';
+import { listMigrations, migrate, SquashedHistoryError, SUPABASE_DIR } from '../../bot/db/migrate';
 import { freshPostgresDatabase } from '../support/databases';
 
 async function expectSupabaseShape(db: SqlExecutor) {
@@ -90,6 +90,35 @@ describe('migrations', () => {
     } finally {
       await db.close();
       await target.drop();
+    }
+  });
+});
+
+describe('a database from before the history was squashed', () => {
+  it('stops with one line saying to delete DATA_DIR, and applies nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'familybot-squash-'));
+    const db = pgliteExecutor(await PGlite.create());
+    try {
+      await cp(join(SUPABASE_DIR, 'bootstrap.sql'), join(dir, 'bootstrap.sql'));
+      await mkdir(join(dir, 'migrations'));
+      await writeFile(join(dir, 'seed.sql'), '');
+      await writeFile(join(dir, 'migrations', '20260101000000_notes.sql'), 'create table public.notes (text text primary key);');
+      await migrate(db, { dir });
+
+      // the old history is gone from the folder, replaced by a baseline
+      await removeDir(join(dir, 'migrations', '20260101000000_notes.sql'));
+      await writeFile(join(dir, 'migrations', '20260201000000_baseline.sql'), 'create table public.baseline_notes (text text primary key);');
+      const failure = await migrate(db, { dir }).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(SquashedHistoryError);
+      const message = (failure as Error).message;
+      expect(message).not.toContain('\n');
+      expect(message).toContain('20260101000000_notes');
+      expect(message).toContain('delete DATA_DIR');
+      const [row] = await db.query<{ found: boolean }>(`select to_regclass('public.baseline_notes') is not null as found`);
+      expect(row?.found).toBe(false);
+    } finally {
+      await db.close();
+      await removeDir(dir, { recursive: true, force: true });
     }
   });
 });

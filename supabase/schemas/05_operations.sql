@@ -1,5 +1,5 @@
 -- ============================================================================
--- OPERATIONS: health, scheduled-job runs, housekeeping
+-- OPERATIONS: scheduled job runs, health and housekeeping
 -- ============================================================================
 
 -- ----------------------------------------------------------------------------
@@ -15,10 +15,7 @@ create table public.job_runs (
   primary key (job, slot)
 );
 comment on table public.job_runs is 'Each scheduled job run by slot: the unique key lets only one process run a slot.';
-
 alter table public.job_runs enable row level security;
-revoke all on table public.job_runs from public, anon, authenticated;
-grant select, insert, update, delete on table public.job_runs to service_role;
 
 -- ----------------------------------------------------------------------------
 -- health(): the database answers, and which migration it is at
@@ -42,7 +39,8 @@ end;
 $$;
 
 -- ----------------------------------------------------------------------------
--- Job runs
+-- job_run_claim / job_run_finish: a process takes a job's slot (false when
+-- another one has it) and records how it went
 -- ----------------------------------------------------------------------------
 create function public.job_run_claim(p_job text, p_slot text, p_now timestamptz)
 returns boolean
@@ -71,7 +69,9 @@ as $$
 $$;
 
 -- ----------------------------------------------------------------------------
--- Housekeeping: forget inbound ids and finished job runs past their use
+-- housekeeping_prune: forget inbound ids and finished job runs past their use,
+-- codes that expired long ago, and a contact who declined or erased her data
+-- whose goodbye could never be sent
 -- ----------------------------------------------------------------------------
 create function public.housekeeping_prune(p_before timestamptz)
 returns jsonb
@@ -82,23 +82,18 @@ as $$
 declare
   v_inbound int;
   v_runs int;
+  v_codes int;
+  v_forgotten int;
 begin
   delete from public.inbound_log where received_at < p_before;
   get diagnostics v_inbound = row_count;
   delete from public.job_runs where finished_at < p_before;
   get diagnostics v_runs = row_count;
-  return jsonb_build_object('inbound_ids_pruned', v_inbound, 'job_runs_pruned', v_runs);
+  delete from public.link_codes where expires_at < p_before;
+  get diagnostics v_codes = row_count;
+  delete from public.contacts
+   where consent = 'declined' and family_id is null and staff_id is null and conversation = '{}'::jsonb and updated_at < p_before;
+  get diagnostics v_forgotten = row_count;
+  return jsonb_build_object('inbound_ids_pruned', v_inbound, 'job_runs_pruned', v_runs, 'codes_pruned', v_codes, 'declined_contacts_deleted', v_forgotten);
 end;
 $$;
-
--- ----------------------------------------------------------------------------
--- Grants
--- ----------------------------------------------------------------------------
-revoke execute on function public.health() from public, anon, authenticated;
-revoke execute on function public.job_run_claim(text, text, timestamptz) from public, anon, authenticated;
-revoke execute on function public.job_run_finish(text, text, timestamptz, jsonb) from public, anon, authenticated;
-revoke execute on function public.housekeeping_prune(timestamptz) from public, anon, authenticated;
-grant execute on function public.health() to service_role;
-grant execute on function public.job_run_claim(text, text, timestamptz) to service_role;
-grant execute on function public.job_run_finish(text, text, timestamptz, jsonb) to service_role;
-grant execute on function public.housekeeping_prune(timestamptz) to service_role;

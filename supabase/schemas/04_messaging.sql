@@ -1,12 +1,100 @@
 -- ============================================================================
--- CHANNELS: inbound handling and the outbox's claim / record cycle
--- Every function here is one transaction: a state change and the messages it
--- causes commit together.
+-- MESSAGING: inbound updates taken once, the outbox, media she sent,
+-- WhatsApp templates
 -- ============================================================================
 
 -- ----------------------------------------------------------------------------
--- inbound_begin: dedupe a provider message and find (or create) its contact.
--- Only the channel id and a language suggestion are stored before consent.
+-- Outbox
+-- ----------------------------------------------------------------------------
+create table public.outbox (
+  id bigint generated always as identity primary key,
+  -- e.g. reply:<inbound>:<n>, reminder:<child>:<item>:<stage>: a second insert is a no-op
+  idempotency_key text not null unique,
+  contact_id uuid not null references public.contacts (id) on delete cascade,
+  -- the contact's channel, copied so each channel's dispatcher reads its own index
+  channel text not null check (channel in ('telegram', 'whatsapp')),
+  kind text not null check (kind ~ '^[a-z_]{2,40}$'),
+  -- 0 = a reply to someone who just wrote; higher numbers wait behind lower ones
+  priority smallint not null default 5 check (priority between 0 and 9),
+  payload jsonb not null,
+  status text not null default 'pending'
+    check (status in ('pending', 'sending', 'sent', 'failed', 'held', 'cancelled')),
+  attempts int not null default 0,
+  not_before timestamptz not null default now(),
+  claimed_by text,
+  lease_until timestamptz,
+  provider_message_id text,
+  delivery_status text,
+  error_kind text check (error_kind in ('retry', 'contact_gone', 'permanent', 'no_template')),
+  error text,
+  created_at timestamptz not null default now(),
+  sent_at timestamptz,
+  updated_at timestamptz not null default now(),
+  -- the conversation state a scheduled message opens (its choices), applied when it is sent
+  question jsonb
+);
+comment on table public.outbox is 'Every message to send, committed with its cause; the dispatcher claims, sends and records each row.';
+comment on column public.outbox.question is 'The conversation a scheduled question opens ({step, offered}); applied when the message is sent, not when it is queued.';
+create index outbox_ready_idx on public.outbox (channel, priority, not_before, id) where status = 'pending';
+create index outbox_sending_idx on public.outbox (channel, lease_until) where status = 'sending';
+create index outbox_provider_idx on public.outbox (provider_message_id) where provider_message_id is not null;
+create index outbox_contact_idx on public.outbox (contact_id);
+alter table public.outbox enable row level security;
+
+-- ----------------------------------------------------------------------------
+-- Inbound dedupe log
+-- ----------------------------------------------------------------------------
+create table public.inbound_log (
+  channel text not null check (channel in ('telegram', 'whatsapp')),
+  -- Telegram update_id (per bot) or Twilio MessageSid
+  provider_message_id text not null,
+  received_at timestamptz not null,
+  -- set in the transaction that stores the replies: a crash before it lets the redelivery be handled
+  handled_at timestamptz,
+  primary key (channel, provider_message_id)
+);
+comment on table public.inbound_log is 'Provider ids of inbound updates already processed, so a redelivery is acknowledged and not handled twice.';
+create index inbound_log_received_idx on public.inbound_log (received_at);
+alter table public.inbound_log enable row level security;
+
+-- ----------------------------------------------------------------------------
+-- Media she sent (kept as a provider reference for her tutor, never downloaded here)
+-- ----------------------------------------------------------------------------
+create table public.media_refs (
+  id uuid primary key default gen_random_uuid(),
+  contact_id uuid not null references public.contacts (id) on delete cascade,
+  provider_message_id text not null,
+  kind text not null check (kind in ('photo', 'voice', 'document', 'video', 'other')),
+  -- Twilio MediaUrl or Telegram file_id
+  ref text not null,
+  content_type text,
+  received_at timestamptz not null,
+  unique (provider_message_id, ref)
+);
+comment on table public.media_refs is 'Photos, voice notes and documents a person sent: the provider reference, for her tutor to open.';
+create index media_refs_contact_idx on public.media_refs (contact_id);
+alter table public.media_refs enable row level security;
+
+-- ----------------------------------------------------------------------------
+-- WhatsApp templates for business-initiated messages outside the 24-hour window
+-- ----------------------------------------------------------------------------
+create table public.message_templates (
+  kind text not null check (kind ~ '^[a-z_]{2,40}$'),
+  language text not null,
+  -- Twilio Content SID (HX…) of an approved template
+  content_sid text not null check (content_sid ~ '^HX[0-9a-fA-F]{32}$'),
+  -- payload fields feeding {{1}}, {{2}}, …; empty for a template with no variables
+  variables text[] not null default '{}',
+  updated_at timestamptz not null default now(),
+  primary key (kind, language)
+);
+comment on table public.message_templates is 'Approved WhatsApp Content templates per message kind and language, used outside the 24-hour window.';
+alter table public.message_templates enable row level security;
+
+-- ----------------------------------------------------------------------------
+-- inbound_begin: dedupe a provider message and find (or create) its contact,
+-- with the contact's profile in the same trip. Only the channel id and a
+-- language suggestion are stored before consent.
 -- ----------------------------------------------------------------------------
 create function public.inbound_begin(
   p_channel text,
@@ -24,6 +112,7 @@ declare
   v_handled timestamptz;
   v_contact public.contacts;
   v_new boolean;
+  v_first boolean;
 begin
   insert into public.inbound_log (channel, provider_message_id, received_at)
   values (p_channel, p_provider_message_id, p_now)
@@ -39,6 +128,8 @@ begin
 
   select * into v_contact from public.contacts where channel = p_channel and provider_id = p_provider_id for update;
   v_new := not found;
+  -- an imported family's first message gets a first greeting
+  v_first := v_new or v_contact.last_inbound_at is null;
   if v_new then
     insert into public.contacts (channel, provider_id, language, last_inbound_at)
     values (p_channel, p_provider_id, coalesce(p_language_hint, 'it'), p_now)
@@ -63,19 +154,23 @@ begin
     'contact', jsonb_build_object(
       'id', v_contact.id,
       'is_new', v_new,
+      'first_message', v_first,
       'language', v_contact.language,
       'language_confirmed', v_contact.language_confirmed,
       'consent', v_contact.consent,
+      'consent_at', v_contact.consent_at,
       'status', v_contact.status,
-      'conversation', v_contact.conversation
+      'conversation', v_contact.conversation,
+      'profile', public.contact_profile(v_contact.id)
     )
   );
 end;
 $$;
 
 -- ----------------------------------------------------------------------------
--- inbound_finish: store the conversation's new state, queue the replies, keep
--- media references, and mark the inbound message handled, all at once.
+-- inbound_finish: apply the core's effects, store the conversation's new
+-- state, queue the replies, keep media references, and mark the inbound
+-- message handled, all at once.
 -- p_replies: [{text, choices?}]; p_media: [{kind, ref, content_type}]
 -- ----------------------------------------------------------------------------
 create function public.inbound_finish(
@@ -85,6 +180,7 @@ create function public.inbound_finish(
   p_conversation jsonb,
   p_language text,
   p_language_confirmed boolean,
+  p_effects jsonb,
   p_replies jsonb,
   p_media jsonb,
   p_now timestamptz
@@ -95,6 +191,7 @@ volatile
 set search_path = ''
 as $$
 declare
+  v_effect jsonb;
   v_queued int;
 begin
   update public.contacts
@@ -106,6 +203,10 @@ begin
   if not found then
     raise exception 'contact % not found', p_contact_id using errcode = 'P0002';
   end if;
+
+  for v_effect in select e from jsonb_array_elements(coalesce(p_effects, '[]'::jsonb)) e loop
+    perform public.effect_apply(p_contact_id, v_effect, p_now);
+  end loop;
 
   insert into public.media_refs (contact_id, provider_message_id, kind, ref, content_type, received_at)
   select p_contact_id, p_provider_message_id, m->>'kind', m->>'ref', m->>'content_type', p_now
@@ -154,9 +255,13 @@ as $$
 $$;
 
 -- ----------------------------------------------------------------------------
--- outbox_claim: the next messages of one channel, at most one per contact and
--- only her oldest, so a chat's messages leave in order even with N dispatchers.
--- A 'sending' row whose lease ran out (its dispatcher died) is claimed again.
+-- outbox_claim: the next messages of one channel, at most one per contact. A
+-- chat's next message is its oldest due one: a row scheduled for later,
+-- waiting out a back-off longer than a minute, or held for WhatsApp's window
+-- never blocks a due one, so the reply to what she just wrote leaves at once.
+-- A reply whose choices a newer reply already replaces leaves without them. A
+-- paused contact (STOP) still gets the replies to what she writes, nothing
+-- else. A 'sending' row whose lease ran out (its dispatcher died) is claimed again.
 -- ----------------------------------------------------------------------------
 create function public.outbox_claim(
   p_worker text,
@@ -183,7 +288,6 @@ set search_path = ''
 as $$
 begin
   return query
-  -- bounded look-ahead in dispatch order, so a claim costs the same with ten rows queued or a million
   with candidates as (
     (select o.id from public.outbox o
       where o.channel = p_channel and o.status = 'pending' and o.not_before <= p_now
@@ -200,12 +304,17 @@ begin
       from public.outbox o
       join public.contacts c on c.id = o.contact_id
      where o.id in (select candidates.id from candidates)
-       and c.status = 'active'
+       and (c.status = 'active' or (c.status = 'paused' and o.kind = 'reply'))
        and ((o.status = 'pending' and o.not_before <= p_now) or (o.status = 'sending' and o.lease_until < p_now))
+       -- ahead of it: an older row of the same chat that is due, or retrying within a minute (a short
+       -- back-off keeps the order; a long one, or a row scheduled for later, never stalls the chat)
        and not exists (
          select 1 from public.outbox e
           where e.contact_id = o.contact_id and e.id < o.id
-            and (e.status = 'pending' or (e.status = 'sending' and e.lease_until >= p_now) or e.status = 'held'))
+            and ((e.status = 'pending' and (e.not_before <= p_now or (e.attempts > 0 and e.not_before <= p_now + interval '1 minute')))
+                 or (e.status = 'sending' and e.lease_until < p_now))
+            and (c.status = 'active' or e.kind = 'reply'))
+       -- one message of a chat in flight at a time
        and not exists (
          select 1 from public.outbox s
           where s.contact_id = o.contact_id and s.id <> o.id and s.status = 'sending' and s.lease_until >= p_now)
@@ -221,8 +330,13 @@ begin
      where o.id = ready.id
     returning o.*
   )
-  select cl.id, cl.contact_id, c.provider_id, c.language, c.last_inbound_at, cl.kind, cl.payload, cl.attempts,
-         t.content_sid, t.variables
+  select cl.id, cl.contact_id, c.provider_id, c.language, c.last_inbound_at, cl.kind,
+         case when cl.kind = 'reply' and cl.payload ? 'choices' and exists (
+                select 1 from public.outbox n
+                 where n.contact_id = cl.contact_id and n.id > cl.id and n.kind = 'reply'
+                   and n.status in ('pending', 'sending') and n.payload ? 'choices')
+              then cl.payload - 'choices' else cl.payload end,
+         cl.attempts, t.content_sid, t.variables
     from claimed cl
     join public.contacts c on c.id = cl.contact_id
     left join public.message_templates t on t.kind = cl.kind and t.language = c.language
@@ -238,6 +352,8 @@ $$;
 --   contact_gone  → failed; the contact is unreachable and her queue stops
 --   permanent     → failed with the reason
 --   no_template   → held until she writes (WhatsApp 24-hour window)
+-- Then a contact who declined or erased her data is deleted once her last
+-- message (the farewell) has left.
 -- ----------------------------------------------------------------------------
 create function public.outbox_record(
   p_id bigint,
@@ -255,6 +371,7 @@ set search_path = ''
 as $$
 declare
   v_row public.outbox;
+  v_result text;
 begin
   select * into v_row from public.outbox where id = p_id for update;
   if not found or v_row.status <> 'sending' or v_row.claimed_by is distinct from p_worker then
@@ -266,7 +383,7 @@ begin
        set status = 'sent', provider_message_id = p_provider_message_id, delivery_status = 'sent', sent_at = p_now,
            lease_until = null, error_kind = null, error = null, updated_at = p_now
      where id = p_id;
-    return 'sent';
+    v_result := 'sent';
   elsif p_outcome = 'retry' then
     update public.outbox
        set status = 'pending', not_before = coalesce(p_retry_at, p_now), lease_until = null, claimed_by = null,
@@ -279,15 +396,22 @@ begin
     -- the rest of her queue would only wait forever: close it with the reason
     update public.outbox set status = 'failed', error_kind = 'contact_gone', error = 'contact unreachable: ' || p_error, updated_at = p_now
      where contact_id = v_row.contact_id and status in ('pending', 'held');
-    return 'failed';
+    v_result := 'failed';
   elsif p_outcome = 'permanent' then
     update public.outbox set status = 'failed', error_kind = 'permanent', error = p_error, lease_until = null, updated_at = p_now where id = p_id;
-    return 'failed';
+    v_result := 'failed';
   elsif p_outcome = 'no_template' then
     update public.outbox set status = 'held', error_kind = 'no_template', error = p_error, lease_until = null, claimed_by = null, updated_at = p_now where id = p_id;
     return 'held';
+  else
+    raise exception 'unknown outcome %', p_outcome using errcode = '22023';
   end if;
-  raise exception 'unknown outcome %', p_outcome using errcode = '22023';
+
+  delete from public.contacts c
+   where c.id = v_row.contact_id and c.consent = 'declined' and c.family_id is null and c.staff_id is null
+     and c.conversation = '{}'::jsonb
+     and not exists (select 1 from public.outbox o where o.contact_id = c.id and o.status in ('pending', 'sending', 'held'));
+  return v_result;
 end;
 $$;
 
@@ -365,22 +489,122 @@ as $$
   on conflict (kind, language) do update set content_sid = excluded.content_sid, variables = excluded.variables, updated_at = excluded.updated_at;
 $$;
 
+-- "a message from your tutor is waiting" is pointless once the window is open again: the message itself goes
+create function private.outbox_drop_stale_nudge()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if old.status = 'held' and new.status = 'pending' and new.kind = 'tutor_waiting' then
+    new.status := 'cancelled';
+  end if;
+  return new;
+end;
+$$;
+
+create trigger outbox_drop_stale_nudge before update of status on public.outbox for each row execute function private.outbox_drop_stale_nudge();
+
 -- ----------------------------------------------------------------------------
--- Grants
+-- outbox_expire_bulk: a broadcast message whose sender died mid-send is not
+-- sent again (it may have arrived): it fails with that reason, so the report
+-- lists it and no one gets the notice twice
 -- ----------------------------------------------------------------------------
-revoke execute on function public.inbound_begin(text, text, text, text, timestamptz) from public, anon, authenticated;
-revoke execute on function public.inbound_finish(text, text, uuid, jsonb, text, boolean, jsonb, jsonb, timestamptz) from public, anon, authenticated;
-revoke execute on function public.outbox_enqueue(uuid, text, text, int, jsonb, timestamptz) from public, anon, authenticated;
-revoke execute on function public.outbox_claim(text, text, timestamptz, int, int) from public, anon, authenticated;
-revoke execute on function public.outbox_record(bigint, text, text, text, text, timestamptz, timestamptz) from public, anon, authenticated;
-revoke execute on function public.outbox_delivery_update(text, text, text, timestamptz) from public, anon, authenticated;
-revoke execute on function public.outbox_counts() from public, anon, authenticated;
-revoke execute on function public.message_template_upsert(text, text, text, text[], timestamptz) from public, anon, authenticated;
-grant execute on function public.inbound_begin(text, text, text, text, timestamptz) to service_role;
-grant execute on function public.inbound_finish(text, text, uuid, jsonb, text, boolean, jsonb, jsonb, timestamptz) to service_role;
-grant execute on function public.outbox_enqueue(uuid, text, text, int, jsonb, timestamptz) to service_role;
-grant execute on function public.outbox_claim(text, text, timestamptz, int, int) to service_role;
-grant execute on function public.outbox_record(bigint, text, text, text, text, timestamptz, timestamptz) to service_role;
-grant execute on function public.outbox_delivery_update(text, text, text, timestamptz) to service_role;
-grant execute on function public.outbox_counts() to service_role;
-grant execute on function public.message_template_upsert(text, text, text, text[], timestamptz) to service_role;
+create function public.outbox_expire_bulk(p_channel text, p_now timestamptz)
+returns int
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_n int;
+begin
+  update public.outbox
+     set status = 'failed', error_kind = 'permanent', error = 'interrupted while sending: not sent again, it may have arrived',
+         lease_until = null, updated_at = p_now
+   where channel = p_channel and status = 'sending' and lease_until < p_now and kind = 'broadcast';
+  get diagnostics v_n = row_count;
+  return v_n;
+end;
+$$;
+
+-- ----------------------------------------------------------------------------
+-- outbox_question_apply: when a scheduled question has left, it is her current
+-- question; in the middle of another step only its choices become current
+-- ----------------------------------------------------------------------------
+create function public.outbox_question_apply()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  update public.contacts
+     set conversation = case
+           when coalesce(conversation ->> 'step', 'menu') in ('menu', 'care', 'checkin.offer') then new.question
+           else conversation || jsonb_build_object('offered', new.question -> 'offered')
+         end,
+         updated_at = new.updated_at
+   where id = new.contact_id;
+  return new;
+end;
+$$;
+
+create trigger outbox_question_sent
+  after update of status on public.outbox
+  for each row
+  when (new.status = 'sent' and old.status is distinct from 'sent' and new.question is not null)
+  execute function public.outbox_question_apply();
+
+-- ----------------------------------------------------------------------------
+-- messaging_effect_apply: a message to someone else (a notice to staff, to a
+-- family), queued once per key. Called by effect_apply for `messaging.<verb>`.
+-- ----------------------------------------------------------------------------
+create function public.messaging_effect_apply(p_contact_id uuid, p_family_id uuid, p_effect jsonb, p_now timestamptz)
+returns boolean
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+  case split_part(p_effect ->> 'op', '.', 2)
+  when 'enqueue' then
+    insert into public.outbox (idempotency_key, contact_id, channel, kind, priority, payload, not_before, created_at, updated_at)
+    select p_effect ->> 'key', c.id, c.channel, p_effect ->> 'kind', 1, p_effect -> 'payload', p_now, p_now, p_now
+      from public.contacts c where c.id = (p_effect ->> 'contact_id')::uuid
+    on conflict (idempotency_key) do nothing;
+  else
+    return false;
+  end case;
+  return true;
+end;
+$$;
+
+-- ----------------------------------------------------------------------------
+-- messaging_export: for her data export, the files she sent and how many
+-- messages to her still wait
+-- ----------------------------------------------------------------------------
+create function public.messaging_export(p_contact_id uuid)
+returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+  select jsonb_build_object(
+    'files', coalesce((
+      select jsonb_agg(jsonb_build_object('kind', m.kind, 'ref', m.ref, 'received_at', m.received_at) order by m.received_at)
+        from public.media_refs m where m.contact_id = p_contact_id), '[]'::jsonb),
+    'messages_waiting', (select count(*) from public.outbox o where o.contact_id = p_contact_id and o.status in ('pending', 'held')));
+$$;
+
+-- ----------------------------------------------------------------------------
+-- messaging_erase: her erasure: her queue and the files she sent
+-- ----------------------------------------------------------------------------
+create function public.messaging_erase(p_contact_id uuid)
+returns void
+language sql
+volatile
+set search_path = ''
+as $$
+  delete from public.outbox where contact_id = p_contact_id;
+  delete from public.media_refs where contact_id = p_contact_id;
+$$;

@@ -1,6 +1,5 @@
 -- ============================================================================
--- CARE: the vaccination and check-up calendar (data, editable), each child's
--- plan, the needs a reminder can raise for the tutor
+-- CARE: the care items and each child's plan, and the reminders
 -- ============================================================================
 
 -- ----------------------------------------------------------------------------
@@ -28,9 +27,7 @@ create table public.care_items (
   updated_at timestamptz not null default now()
 );
 comment on table public.care_items is 'The calendar as data: vaccines, check-ups and pregnancy steps with offset, window, mandatory, source and date checked.';
-
--- the birth (or due) date the current plan was computed from; null: plan again
-alter table public.children add column planned_for date;
+alter table public.care_items enable row level security;
 
 -- ----------------------------------------------------------------------------
 -- A child's plan: one row per care item
@@ -53,42 +50,19 @@ comment on table public.child_plan is 'Each child''s vaccinations and check-ups:
 create index child_plan_due_idx on public.child_plan (window_end, due_on) where status in ('planned', 'not_yet');
 create index child_plan_booked_idx on public.child_plan (booked_on) where status = 'booked';
 create index child_plan_late_idx on public.child_plan (updated_at) where status = 'overdue';
-
--- ----------------------------------------------------------------------------
--- Needs: what a family asks her tutor for (issue 6 grows this)
--- ----------------------------------------------------------------------------
-create table public.needs (
-  id uuid primary key default gen_random_uuid(),
-  family_id uuid not null references public.families (id) on delete cascade,
-  child_id uuid references public.children (id) on delete set null,
-  kind text not null default 'need' check (kind in ('need', 'question')),
-  category text not null check (category in ('health', 'education', 'protection', 'parenting', 'housing', 'work', 'documents', 'other')),
-  urgency text not null default 'normal' check (urgency in ('normal', 'urgent')),
-  source text not null check (source in ('reminder', 'menu', 'text')),
-  details jsonb not null default '{}'::jsonb,
-  status text not null default 'open' check (status in ('open', 'in_charge', 'resolved')),
-  created_at timestamptz not null default now(),
-  updated_at timestamptz not null default now()
-);
-comment on table public.needs is 'A need or question of a family for her tutor: category, urgency, details, and where it stands.';
-create index needs_family_idx on public.needs (family_id);
-
-alter table public.care_items enable row level security;
 alter table public.child_plan enable row level security;
-alter table public.needs enable row level security;
-revoke all on table public.care_items, public.child_plan, public.needs from public, anon, authenticated;
-grant select, insert, update, delete on table public.care_items, public.child_plan, public.needs to service_role;
 
 -- ----------------------------------------------------------------------------
--- care_items_list: the active calendar
+-- care_items_list: the active calendar, as one jsonb array
 -- ----------------------------------------------------------------------------
 create function public.care_items_list()
-returns setof public.care_items
+returns jsonb
 language sql
 stable
 set search_path = ''
 as $$
-  select * from public.care_items where active order by kind, group_key, dose;
+  select coalesce(jsonb_agg(to_jsonb(i) order by i.kind, i.group_key, i.dose), '[]'::jsonb)
+    from public.care_items i where i.active;
 $$;
 
 -- ----------------------------------------------------------------------------
@@ -109,8 +83,13 @@ as $$
 $$;
 
 -- ----------------------------------------------------------------------------
--- plan_store: computed plans. p_plans: [{child_id, planned_for, items: [{code,
--- due_on, window_end, late}]}]. What she said (done, booked) is kept.
+-- plan_store: computed plans. p_plans: [{child_id, planned_for, items:
+-- [{code, due_on, window_end, late, catchup}]}]. The first plan says apart what
+-- is behind her (late) and what the one catch-up summary lists (catchup), so
+-- the catch-up and the day's reminders never name the same thing: an item late
+-- or in the catch-up is 'overdue' (never reminded one by one);
+-- late_at_registration marks the catch-up's items (a plan without "catchup":
+-- the late ones). What she said (done, booked) is kept.
 -- ----------------------------------------------------------------------------
 create function public.plan_store(p_plans jsonb, p_now timestamptz)
 returns int
@@ -129,7 +108,8 @@ begin
        and not exists (select 1 from jsonb_array_elements(v_plan -> 'items') i where i ->> 'code' = p.item_code);
     insert into public.child_plan (child_id, item_code, due_on, window_end, status, late_at_registration, updated_at)
     select (v_plan ->> 'child_id')::uuid, i ->> 'code', (i ->> 'due_on')::date, (i ->> 'window_end')::date,
-           case when (i ->> 'late')::boolean then 'overdue' else 'planned' end, (i ->> 'late')::boolean, p_now
+           case when coalesce((i ->> 'late')::boolean, false) or coalesce((i ->> 'catchup')::boolean, false) then 'overdue' else 'planned' end,
+           coalesce((i ->> 'catchup')::boolean, (i ->> 'late')::boolean, false), p_now
       from jsonb_array_elements(v_plan -> 'items') i
     on conflict (child_id, item_code) do update
        set due_on = excluded.due_on, window_end = excluded.window_end, updated_at = p_now
@@ -146,42 +126,60 @@ $$;
 -- reminders_candidates: open plan rows worth a look today, with the child, the
 -- family's contacts and tutor; the job decides the stage
 -- ----------------------------------------------------------------------------
-create function public.reminders_candidates(p_today date, p_before_days int, p_followup_days int)
-returns table (
-  child_id uuid, child_name text, birth_date date, due_date date, family_id uuid, family_ref bigint, district text,
-  item_code text, kind text, group_key text, dose int, name_it text, mandatory boolean, verified boolean,
-  due_on date, window_end date, status text, booked_on date, snooze_until date, late_at_registration boolean,
-  contacts jsonb, tutor_contacts jsonb
-)
+create function public.reminders_candidates(p_today date, p_before_days int, p_followup_days int, p_after uuid, p_limit int)
+returns jsonb
 language sql
 stable
 set search_path = ''
 as $$
-  select c.id, c.name, c.birth_date, c.due_date, f.id, f.ref, d.name,
-         i.code, i.kind, i.group_key, i.dose, i.name_it, i.mandatory, i.verified,
-         p.due_on, p.window_end, p.status, p.booked_on, p.snooze_until, p.late_at_registration,
-         coalesce((select jsonb_agg(jsonb_build_object('contact_id', ct.id, 'language', ct.language))
-                     from public.contacts ct
-                    where ct.family_id = f.id and ct.consent = 'given' and ct.status = 'active'), '[]'::jsonb),
-         coalesce((select jsonb_agg(jsonb_build_object('contact_id', sc.id, 'language', sc.language))
-                     from public.family_assignments a join public.staff s on s.id = a.tutor_id and s.active
-                     join public.contacts sc on sc.staff_id = s.id
-                    where a.family_id = f.id and a.ended_at is null), '[]'::jsonb)
-    from public.child_plan p
-    join public.care_items i on i.code = p.item_code and i.active
-    join public.children c on c.id = p.child_id and c.reminders
-    join public.families f on f.id = c.family_id and f.status = 'active'
-    left join public.districts d on d.code = f.district_code
-   -- only rows a stage can apply to today, so the daily cost follows what is due, not every child's history
-   where (p.status in ('planned', 'not_yet') and p.due_on <= p_today + p_before_days and p.window_end >= p_today - p_followup_days)
-      or (p.status = 'booked' and p.booked_on >= p_today)
-      or (p.status = 'overdue' and p.late_at_registration and p.updated_at >= p_today - 2)
-   order by c.id, p.due_on, i.kind, i.group_key;
+  with due as (
+    -- only rows a stage can apply to today, so the daily cost follows what is due, not every child's history
+    -- after the cursor only: each page reads its own children's rows, not every page's again
+    select p.* from public.child_plan p
+     where (p_after is null or p.child_id > p_after)
+       and ((p.status in ('planned', 'not_yet') and p.due_on <= p_today + p_before_days and p.window_end >= p_today - p_followup_days)
+        or (p.status = 'booked' and p.booked_on >= p_today)
+        or (p.status = 'overdue' and p.late_at_registration and p.updated_at >= p_today - 2))
+  ),
+  kids as (
+    select distinct d.child_id as id
+      from due d
+      join public.care_items i on i.code = d.item_code and i.active
+      join public.children c on c.id = d.child_id and c.reminders
+      join public.families f on f.id = c.family_id and f.status = 'active'
+     where p_after is null or d.child_id > p_after
+     order by 1
+     limit greatest(p_limit, 1)
+  ),
+  page as (
+    select c.id as child_id, c.name as child_name, c.birth_date, c.due_date, f.id as family_id, f.ref as family_ref, d.name as district,
+           i.code as item_code, i.kind, i.group_key, i.dose, i.name_it, i.mandatory, i.verified,
+           p.due_on, p.window_end, p.status, p.booked_on, p.snooze_until, p.late_at_registration,
+           coalesce((select jsonb_agg(jsonb_build_object('contact_id', ct.id, 'language', ct.language))
+                       from public.contacts ct
+                      where ct.family_id = f.id and ct.consent = 'given' and ct.status = 'active'), '[]'::jsonb) as contacts,
+           coalesce((select jsonb_agg(jsonb_build_object('contact_id', sc.id, 'language', sc.language))
+                       from public.family_assignments a join public.staff s on s.id = a.tutor_id and s.active
+                       join public.contacts sc on sc.staff_id = s.id
+                      where a.family_id = f.id and a.ended_at is null), '[]'::jsonb) as tutor_contacts
+      from kids k
+      join due p on p.child_id = k.id
+      join public.care_items i on i.code = p.item_code and i.active
+      join public.children c on c.id = p.child_id
+      join public.families f on f.id = c.family_id
+      left join public.districts d on d.code = f.district_code
+  )
+  select jsonb_build_object(
+    'rows', coalesce((select jsonb_agg(to_jsonb(r) order by r.child_id, r.due_on, r.kind, r.group_key) from page r), '[]'::jsonb),
+    'next', case when (select count(*) from kids) >= greatest(p_limit, 1) then (select k.id from kids k order by k.id desc limit 1) end
+  );
 $$;
 
 -- ----------------------------------------------------------------------------
 -- reminders_enqueue: the job's messages, each once by its key. A message with
--- choices becomes her current question when she is not in the middle of another.
+-- choices carries its question, which becomes hers when it is sent; a second
+-- question for her on the same day waits for the next day, so at most one
+-- numbered reminder menu is open at a time.
 -- p_messages: [{contact_id, key, kind, payload, not_before, question}]
 -- ----------------------------------------------------------------------------
 create function public.reminders_enqueue(p_messages jsonb, p_now timestamptz)
@@ -193,26 +191,28 @@ as $$
 declare
   v_m jsonb;
   v_n int := 0;
-  v_inserted boolean;
+  v_not_before timestamptz;
+  v_count int;
 begin
   for v_m in select e from jsonb_array_elements(p_messages) e loop
-    with queued as (
-      insert into public.outbox (idempotency_key, contact_id, channel, kind, priority, payload, not_before, created_at, updated_at)
-      select v_m ->> 'key', c.id, c.channel, v_m ->> 'kind', 5, v_m -> 'payload', (v_m ->> 'not_before')::timestamptz, p_now, p_now
-        from public.contacts c where c.id = (v_m ->> 'contact_id')::uuid
-      on conflict (idempotency_key) do nothing
-      returning 1
-    )
-    select exists (select 1 from queued) into v_inserted;
-    if v_inserted then
-      v_n := v_n + 1;
-      if v_m ? 'question' then
-        update public.contacts
-           set conversation = v_m -> 'question', updated_at = p_now
-         where id = (v_m ->> 'contact_id')::uuid
-           and coalesce(conversation ->> 'step', 'menu') in ('menu', 'care');
-      end if;
+    v_not_before := (v_m ->> 'not_before')::timestamptz;
+    if v_m ? 'question' then
+      -- the day (Rome) of her latest question still to send or sent that day: this one comes the day after
+      while exists (
+        select 1 from public.outbox o
+         where o.contact_id = (v_m ->> 'contact_id')::uuid and o.question is not null
+           and o.idempotency_key <> v_m ->> 'key'
+           and o.status in ('pending', 'sending', 'sent', 'held')
+           and (o.not_before at time zone 'Europe/Rome')::date = (v_not_before at time zone 'Europe/Rome')::date) loop
+        v_not_before := v_not_before + interval '1 day';
+      end loop;
     end if;
+    insert into public.outbox (idempotency_key, contact_id, channel, kind, priority, payload, question, not_before, created_at, updated_at)
+    select v_m ->> 'key', c.id, c.channel, v_m ->> 'kind', 5, v_m -> 'payload', v_m -> 'question', v_not_before, p_now, p_now
+      from public.contacts c where c.id = (v_m ->> 'contact_id')::uuid
+    on conflict (idempotency_key) do nothing;
+    get diagnostics v_count = row_count;
+    v_n := v_n + v_count;
   end loop;
   return v_n;
 end;
@@ -289,41 +289,45 @@ end;
 $$;
 
 -- ----------------------------------------------------------------------------
--- plan_items_on: the items of one child due on one day (what a reminder listed)
+-- plan_items_on: the items of one child due on one day (what a reminder
+-- listed), as one jsonb array
 -- ----------------------------------------------------------------------------
 create function public.plan_items_on(p_child_id uuid, p_due_on date)
-returns table (item_code text, group_key text, dose int, name_it text)
+returns jsonb
 language sql
 stable
 set search_path = ''
 as $$
-  select i.code, i.group_key, i.dose, i.name_it
+  select coalesce(jsonb_agg(jsonb_build_object('item_code', i.code, 'group_key', i.group_key, 'dose', i.dose, 'name_it', i.name_it) order by i.kind, i.group_key), '[]'::jsonb)
     from public.child_plan p join public.care_items i on i.code = p.item_code
-   where p.child_id = p_child_id and p.due_on = p_due_on
-   order by i.kind, i.group_key;
+   where p.child_id = p_child_id and p.due_on = p_due_on;
 $$;
 
 -- ----------------------------------------------------------------------------
--- care_effect_apply: her answers to a reminder (called by effect_apply). The
--- child must be of her family.
+-- care_effect_apply: her answers to a reminder (done, booked, not yet, stop
+-- these reminders, "I need help"), always about a child of her family. Called
+-- by effect_apply for `care.<verb>`; false on a verb it does not know.
 -- ----------------------------------------------------------------------------
 create function public.care_effect_apply(p_contact_id uuid, p_family_id uuid, p_effect jsonb, p_now timestamptz)
-returns void
+returns boolean
 language plpgsql
 volatile
 set search_path = ''
 as $$
 declare
+  v_verb text := split_part(p_effect ->> 'op', '.', 2);
   v_child uuid := (p_effect ->> 'child_id')::uuid;
 begin
+  if v_verb not in ('plan_done', 'plan_book', 'plan_wait', 'reminders', 'need') then
+    return false;
+  end if;
   if not exists (select 1 from public.children where id = v_child and family_id = p_family_id) then
     raise exception 'child not in this family' using errcode = 'P0002';
   end if;
-  case p_effect ->> 'op'
+  case v_verb
   when 'plan_done' then
     update public.child_plan set status = 'done', done_on = (p_effect ->> 'done_on')::date, booked_on = null, snooze_until = null, updated_at = p_now
      where child_id = v_child and due_on = (p_effect ->> 'due_on')::date and status <> 'done';
-    -- the next doses keep their spacing from the day this one was done
     update public.children set planned_for = null where id = v_child;
   when 'plan_book' then
     update public.child_plan set status = 'booked', booked_on = (p_effect ->> 'booked_on')::date, updated_at = p_now
@@ -334,32 +338,14 @@ begin
   when 'reminders' then
     update public.children set reminders = (p_effect ->> 'on')::boolean, updated_at = p_now where id = v_child;
   when 'need' then
-    insert into public.needs (family_id, child_id, kind, category, source, details, created_at, updated_at)
-    values (p_family_id, v_child, 'need', p_effect ->> 'category', p_effect ->> 'source', coalesce(p_effect -> 'details', '{}'::jsonb), p_now, p_now);
-  else
-    raise exception 'unknown effect %', p_effect ->> 'op' using errcode = '22023';
+    -- a reminder's "I need help" is a need like the others
+    insert into public.needs (id, ref, family_id, child_id, kind, category, source, details, language, created_at, updated_at)
+    values (coalesce((p_effect ->> 'id')::uuid, gen_random_uuid()),
+            coalesce((p_effect ->> 'ref')::bigint, nextval(pg_get_serial_sequence('public.needs', 'ref'))),
+            p_family_id, v_child, 'need', p_effect ->> 'category', p_effect ->> 'source',
+            coalesce(p_effect -> 'details', '{}'::jsonb), p_effect ->> 'language', p_now, p_now)
+    on conflict (id) do nothing;
   end case;
+  return true;
 end;
 $$;
-
--- ----------------------------------------------------------------------------
--- Grants
--- ----------------------------------------------------------------------------
-revoke execute on function public.plan_items_on(uuid, date) from public, anon, authenticated;
-revoke execute on function public.care_items_upsert(jsonb, timestamptz) from public, anon, authenticated;
-grant execute on function public.care_items_upsert(jsonb, timestamptz) to service_role;
-revoke execute on function public.care_effect_apply(uuid, uuid, jsonb, timestamptz) from public, anon, authenticated;
-grant execute on function public.plan_items_on(uuid, date) to service_role;
-grant execute on function public.care_effect_apply(uuid, uuid, jsonb, timestamptz) to service_role;
-revoke execute on function public.care_items_list() from public, anon, authenticated;
-revoke execute on function public.plan_pending(int) from public, anon, authenticated;
-revoke execute on function public.plan_store(jsonb, timestamptz) from public, anon, authenticated;
-revoke execute on function public.reminders_candidates(date, int, int) from public, anon, authenticated;
-revoke execute on function public.reminders_enqueue(jsonb, timestamptz) from public, anon, authenticated;
-revoke execute on function public.staff_family_plan(uuid, bigint, timestamptz) from public, anon, authenticated;
-grant execute on function public.care_items_list() to service_role;
-grant execute on function public.plan_pending(int) to service_role;
-grant execute on function public.plan_store(jsonb, timestamptz) to service_role;
-grant execute on function public.reminders_candidates(date, int, int) to service_role;
-grant execute on function public.reminders_enqueue(jsonb, timestamptz) to service_role;
-grant execute on function public.staff_family_plan(uuid, bigint, timestamptz) to service_role;
