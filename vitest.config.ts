@@ -20,7 +20,7 @@ const shared = { testTimeout: 30_000, hookTimeout: 60_000, pool: 'forks' } as co
 
 // The flow suite once more with `pgliteDb()` on PostgreSQL 15: the same tests, another database (issue 19).
 const pg15: TestProjectInlineConfiguration = {
-  test: { ...shared, name: 'pg15', include: [...testsOnTheDoor('test/flows'), ...testsOnTheDoor('test/functions')], provide: { flowDatabase: 'pg15' } },
+  test: { ...shared, name: 'pg15', include: [...testsOnTheDoor('test/features'), ...testsOnTheDoor('test/router'), ...testsOnTheDoor('test/core'), ...testsOnTheDoor('test/functions')], provide: { flowDatabase: 'pg15' } },
 };
 // As with Chromium: a newcomer without PostgreSQL 15 is told and the pass is left out; under CI the global setup fails instead.
 const havePg15 = findPostgres15() !== null || Boolean(process.env.CI);

@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { audienceSchema, draftTranslations, renderNotice, textsSchema, type Audience, type AudiencePreview, type BroadcastFailure, type BroadcastReport, type Texts } from '../bot/broadcasts/broadcast';
+import { audienceSchema, draftTranslations, renderNotice, textsSchema, type Audience, type AudiencePreview, type BroadcastFailure, type BroadcastReport, type Texts } from '../bot/features/broadcasts/service';
 import { sendTime } from '../bot/care/reminders';
 import type { Clock } from '../bot/clock';
 import type { Db } from '../bot/db/client';
+import { call, RpcError } from '../bot/db/rpc';
 import type { Language, Translator } from '../bot/i18n';
 import type { Logger } from '../bot/logger';
-import type { TranslationProvider } from '../bot/needs/translate';
+import type { TranslationProvider } from '../bot/knowledge/translate';
 import { parseInstant, romeDay } from '../bot/time';
-import { call } from '../bot/flows/context';
-import { periodOf, renderReport, type ProgrammeReport } from '../bot/report/report';
+import { periodOf, renderReport, type ProgrammeReport } from '../bot/features/programme/report';
 
 export interface ApiDeps {
   db: Db;
@@ -87,9 +87,8 @@ export function apiHandler(deps: ApiDeps) {
       }
       return problem(404, 'no such API route');
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === '42501') return problem(403, 'only an active coordinator may do this');
-      if (code === '22023') return problem(400, (err as Error).message.replace(/^[a-z_]+ failed: /, ''));
+      if (err instanceof RpcError && err.code === '42501') return problem(403, 'only an active coordinator may do this');
+      if (err instanceof RpcError && err.code === '22023') return problem(400, err.reason);
       throw err;
     }
   };

@@ -4,13 +4,12 @@ import { connectTelegramToCore, createTelegramChannel, type TelegramChannel } fr
 import { createWhatsAppChannel, type WhatsAppChannel } from '../bot/channels/whatsapp';
 import type { Clock } from '../bot/clock';
 import type { Config } from '../bot/config';
-import { handleInbound, type CoreDeps } from '../bot/core/conversation';
+import { composeCore } from '../bot/app';
+import type { CoreDeps } from '../bot/core/conversation';
+import type { DangerMatcher } from '../bot/safety/matcher';
 import type { Db } from '../bot/db/client';
 import type { FetchHandler } from '../bot/http/node-adapter';
 import { isLanguage, type Translator } from '../bot/i18n';
-import { dangerMatcher, type DangerMatcher } from '../bot/safety/matcher';
-import { KnowledgeBase } from '../bot/needs/knowledge';
-import { libreTranslate } from '../bot/needs/translate';
 import type { TelegramEmulator } from '../bot/local/telegram-emulator';
 import type { TwilioEmulator } from '../bot/local/twilio-emulator';
 import type { Logger } from '../bot/logger';
@@ -65,13 +64,7 @@ export const LOCAL_TWILIO = { accountSid: `AC${'0'.repeat(31)}1`, from: 'whatsap
 export async function startChannels(deps: ChannelDeps): Promise<ChannelRuntime> {
   const { config, logger, clock, db, i18n, routes } = deps;
   const links: NonNullable<CoreDeps['links']> = {};
-  const core: CoreDeps = {
-    db, i18n, clock, logger, links,
-    knowledge: new KnowledgeBase(db, clock),
-    safety: deps.safety ?? dangerMatcher(),
-    ...(config.translate ? { translate: libreTranslate({ ...config.translate, logger }) } : {}),
-  };
-  const handle = (inbound: Parameters<typeof handleInbound>[1]) => handleInbound(core, inbound);
+  const { core, handle } = composeCore({ config, logger, clock, db, i18n, links, ...(deps.safety ? { safety: deps.safety } : {}) });
   const dispatchers: Dispatcher[] = [];
   const stops: (() => Promise<void>)[] = [];
   const runtime: ChannelRuntime = { dispatchers, stop: async () => { for (const s of stops.reverse()) await s(); } };

@@ -1,25 +1,29 @@
 import type { Clock } from '../bot/clock';
 import type { Config } from '../bot/config';
 import type { DataDoor } from '../bot/db/client';
+import { attempt } from '../bot/db/rpc';
 
 /** GET /healthz: 200 with what a load balancer and an operator want to know, 503 when the database does not answer. */
 export function healthHandler(deps: { door: DataDoor; config: Config; clock: Clock; startedAt: Date }) {
   return async (): Promise<Response> => {
-    const [{ data, error }, counts] = await Promise.all([deps.door.supabase.rpc('health'), deps.door.supabase.rpc('outbox_counts')]);
-    const reachable = !error && (data as { ok?: boolean } | null)?.ok === true;
+    type Health = { ok?: boolean; schema_version?: string } | null;
+    // an unreachable database is an answer here (503), not an exception
+    const [health, counts] = await Promise.all([attempt<Health>(deps.door.supabase, 'health'), attempt<unknown>(deps.door.supabase, 'outbox_counts')]);
+    const data = 'data' in health ? health.data : null;
+    const reachable = data?.ok === true;
     const body = {
       status: reachable ? 'ok' : 'unavailable',
       database: {
         mode: deps.door.mode,
         reachable,
-        schemaVersion: reachable ? ((data as { schema_version?: string }).schema_version ?? null) : null,
+        schemaVersion: reachable ? (data.schema_version ?? null) : null,
       },
       channels: {
         telegram: channelState(deps.config.telegram.mode, deps.config.telegram.webhookSecret ? 'webhook' : 'polling'),
         whatsapp: channelState(deps.config.whatsapp.mode, 'webhook'),
       },
       // held = waiting for a WhatsApp template or for her to write: reported, never dropped
-      outbox: counts.error ? null : counts.data,
+      outbox: 'data' in counts ? counts.data : null,
       uptimeSeconds: Math.round((deps.clock.now().getTime() - deps.startedAt.getTime()) / 1000),
     };
     return Response.json(body, { status: reachable ? 200 : 503, headers: { 'cache-control': 'no-store' } });

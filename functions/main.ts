@@ -5,7 +5,7 @@ import { serveFetch } from '../bot/http/node-adapter';
 import { createLogger } from '../bot/logger';
 import { dangerMatcher } from '../bot/safety/matcher';
 import { createTranslator } from '../bot/i18n';
-import { libreTranslate } from '../bot/needs/translate';
+import { libreTranslate } from '../bot/knowledge/translate';
 import { loadLocalModules, startChannels, type ChannelRoutes } from './channels';
 import { scheduleJobs } from './jobs';
 import { createApp } from './server';

@@ -1,13 +1,13 @@
 import type { Clock } from '../bot/clock';
 import type { Config } from '../bot/config';
 import type { DataDoor } from '../bot/db/client';
-import type { FetchHandler, RequestInfo } from '../bot/http/node-adapter';
+import type { FetchHandler } from '../bot/http/node-adapter';
 import type { Logger } from '../bot/logger';
 import type { ChannelRoutes } from './channels';
 import { healthHandler } from './health';
 import { apiHandler } from './api-broadcasts';
 import { createTranslator, type Translator } from '../bot/i18n';
-import type { TranslationProvider } from '../bot/needs/translate';
+import type { TranslationProvider } from '../bot/knowledge/translate';
 
 export interface AppDeps {
   config: Config;

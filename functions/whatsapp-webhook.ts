@@ -1,5 +1,7 @@
 import { parseWhatsAppWebhook, verifyTwilioSignature } from '../bot/channels/whatsapp';
-import { handleInbound, type CoreDeps } from '../bot/core/conversation';
+import { handleInbound } from '../bot/app';
+import { type CoreDeps } from '../bot/core/conversation';
+import { call } from '../bot/db/rpc';
 import type { FetchHandler } from '../bot/http/node-adapter';
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
@@ -39,13 +41,12 @@ export function whatsappStatusHandler(deps: Omit<WhatsAppWebhookDeps, 'onQueued'
     const params = await signedForm(req, deps.authToken, deps.publicUrl);
     if (!params) return new Response('Forbidden', { status: 403 });
     if (params.MessageSid && params.MessageStatus) {
-      const { error } = await deps.core.db.rpc('outbox_delivery_update', {
+      await call(deps.core.db, 'outbox_delivery_update', {
         p_provider_message_id: params.MessageSid,
         p_status: params.MessageStatus,
         p_error_code: params.ErrorCode || null,
         p_now: deps.core.clock.now().toISOString(),
       });
-      if (error) throw new Error(`outbox_delivery_update failed: ${error.message}`);
     }
     return new Response(null, { status: 204 });
   };

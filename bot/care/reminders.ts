@@ -3,7 +3,7 @@ import { addDays, differenceInCalendarDays, format, parseISO } from 'date-fns';
 import type { TFunction } from 'i18next';
 import type { Choice, Reply } from '../core/types';
 import { isLanguage, type Language, type Translator } from '../i18n';
-import { ageLabel, formatDate } from '../flows/format';
+import { ageLabel, formatDate } from '../core/format';
 import { PROGRAMME_TZ } from '../time';
 
 /** One open plan row, as reminders_candidates() returns it. */

@@ -1,12 +1,15 @@
 import { isLanguage } from '../i18n';
 import { foldChoice } from './languages';
 import { romeDay } from '../time';
-import { herT, type Contact, type FlowContext, type FlowDeps, type Turn } from '../flows/context';
-import { decide } from '../flows';
+import { call } from '../db/rpc';
+import { herT, type Contact, type FlowDeps, type Message, type Turn } from './context';
 import type { Choice, ConversationState, Inbound, Reply } from './types';
 
-/** What the core needs: the flows' dependencies. */
+/** What the core needs: the features' dependencies. */
 export type CoreDeps = FlowDeps;
+
+/** What decides one message: the router, composed from the features (bot/app.ts). */
+export type Decide = (message: Message) => Promise<Turn>;
 
 export interface Handled {
   duplicate: boolean;
@@ -42,18 +45,16 @@ function mediaReceipts(deps: CoreDeps, contact: Contact, language: Contact['lang
  * replies are stored in one transaction. A crash before that leaves the message unhandled, so the
  * provider's redelivery is processed again from the same state.
  */
-export async function handleInbound(deps: CoreDeps, inbound: Inbound): Promise<Handled> {
+export async function handleWith(decide: Decide, deps: CoreDeps, inbound: Inbound): Promise<Handled> {
   const nowDate = deps.clock.now();
   const now = nowDate.toISOString();
-  const begin = await deps.db.rpc('inbound_begin', {
+  const started = await call<{ duplicate: boolean; contact?: Record<string, unknown> }>(deps.db, 'inbound_begin', {
     p_channel: inbound.channel,
     p_provider_message_id: inbound.providerMessageId,
     p_provider_id: inbound.providerId,
     p_language_hint: inbound.languageHint ?? null,
     p_now: now,
   });
-  if (begin.error) throw new Error(`inbound_begin failed: ${begin.error.message}`);
-  const started = begin.data as { duplicate: boolean; contact?: Record<string, unknown> };
   if (started.duplicate) return { duplicate: true, replies: [] };
   const c = started.contact!;
   const profile = (c.profile ?? {}) as { family?: Contact['family']; staff?: Contact['staff'] };
@@ -72,7 +73,7 @@ export async function handleInbound(deps: CoreDeps, inbound: Inbound): Promise<H
     staff: profile.staff?.active ? profile.staff : null,
   };
 
-  const ctx: FlowContext = {
+  const ctx: Message = {
     deps,
     contact,
     inbound,
@@ -88,7 +89,7 @@ export async function handleInbound(deps: CoreDeps, inbound: Inbound): Promise<H
   // before consent nothing she sends is kept
   const media = contact.consent === 'given' ? inbound.media ?? [] : [];
 
-  const finish = await deps.db.rpc('inbound_finish', {
+  await call(deps.db, 'inbound_finish', {
     p_channel: inbound.channel,
     p_provider_message_id: inbound.providerMessageId,
     p_contact_id: contact.id,
@@ -100,7 +101,6 @@ export async function handleInbound(deps: CoreDeps, inbound: Inbound): Promise<H
     p_media: media.map((m) => ({ kind: m.kind, ref: m.ref, content_type: m.contentType ?? null })),
     p_now: now,
   });
-  if (finish.error) throw new Error(`inbound_finish failed: ${finish.error.message}`);
   deps.logger.debug({ channel: inbound.channel, replies: replies.length, effects: turn.effects?.length ?? 0 }, 'inbound handled');
   return { duplicate: false, replies };
 }

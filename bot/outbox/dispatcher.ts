@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ChannelSender, OutboundMessage, SendOutcome } from '../channels/types';
 import type { Clock } from '../clock';
 import type { Db } from '../db/client';
+import { call } from '../db/rpc';
 import type { Logger } from '../logger';
 import { RateLimiter, realSleep, type Sleep } from './rate-limit';
 
@@ -60,19 +61,17 @@ export class Dispatcher {
     // a bulk message whose sender died mid-send may have arrived: fail it with that reason rather than send it twice
     // (a lease lasts leaseSeconds, so looking twice per lease is enough)
     if (clock.now().getTime() - this.expiredAt >= (this.opts.leaseSeconds ?? 60) * 500) {
-      const expired = await db.rpc('outbox_expire_bulk', { p_channel: sender.channel, p_now: clock.now().toISOString() });
-      if (expired.error) throw new Error(`outbox_expire_bulk failed: ${expired.error.message}`);
+      await call(db, 'outbox_expire_bulk', { p_channel: sender.channel, p_now: clock.now().toISOString() });
       this.expiredAt = clock.now().getTime();
     }
-    const claim = await db.rpc('outbox_claim', {
+    const claimed = await call<Record<string, unknown>[] | null>(db, 'outbox_claim', {
       p_worker: this.workerId,
       p_channel: sender.channel,
       p_now: clock.now().toISOString(),
       p_limit: this.opts.batchSize ?? Math.max(10, sender.limits.perSecond),
       p_lease_seconds: this.opts.leaseSeconds ?? 60,
     });
-    if (claim.error) throw new Error(`outbox_claim failed: ${claim.error.message}`);
-    const rows = (claim.data ?? []) as Record<string, unknown>[];
+    const rows = claimed ?? [];
     const outcomes: DispatchRound['outcomes'] = { sent: 0, retry: 0, contact_gone: 0, permanent: 0, no_template: 0 };
     const queue = rows.map(toMessage);
     const worker = async () => {
@@ -93,7 +92,7 @@ export class Dispatcher {
   private async record(message: OutboundMessage, outcome: SendOutcome) {
     const now = this.opts.clock.now();
     const retryAt = outcome.kind === 'retry' ? new Date(now.getTime() + (outcome.retryAfterMs ?? backoffMs(message.attempts))) : null;
-    const res = await this.opts.db.rpc('outbox_record', {
+    await call(this.opts.db, 'outbox_record', {
       p_id: message.id,
       p_worker: this.workerId,
       p_outcome: outcome.kind,
@@ -102,7 +101,6 @@ export class Dispatcher {
       p_retry_at: retryAt?.toISOString() ?? null,
       p_now: now.toISOString(),
     });
-    if (res.error) throw new Error(`outbox_record failed: ${res.error.message}`);
     if (outcome.kind !== 'sent') {
       this.opts.logger.warn({ channel: this.opts.sender.channel, outbox: message.id, outcome: outcome.kind, reason: outcome.reason }, 'message not sent');
     }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { systemClock } from '../../bot/clock';
+import { attempt, call } from '../../bot/db/rpc';
 import { hashKey } from '../api-broadcasts';
-import { codeExpiry, newCode } from '../../bot/flows/codes';
+import { codeExpiry, newCode } from '../../bot/core/codes';
 import { runCommand, UsageError } from './common';
 
 /**
@@ -28,15 +29,15 @@ await runCommand(async ({ door }) => {
     if (!m) throw new UsageError(`--coordinator T-<n> is required (the coordinator's reference, as /tutors shows it)\n${USAGE}`);
     const now = systemClock.now().toISOString();
     if (command === 'revoke-api-keys') {
-      const { data, error } = await door.supabase.rpc('api_key_revoke', { p_staff_ref: Number(m[1]), p_now: now });
-      if (error) throw new Error(`api_key_revoke failed: ${error.message}`);
-      console.log(JSON.stringify({ coordinator: `T-${m[1]}`, revoked: data, via: door.mode }, null, 2));
+      const revoked = await call<unknown>(door.supabase, 'api_key_revoke', { p_staff_ref: Number(m[1]), p_now: now });
+      console.log(JSON.stringify({ coordinator: `T-${m[1]}`, revoked, via: door.mode }, null, 2));
       return;
     }
     const key = `fbk_${randomBytes(24).toString('base64url')}`;
-    const { data, error } = await door.supabase.rpc('api_key_create', { p_staff_ref: Number(m[1]), p_key_hash: hashKey(key), p_now: now });
-    if (error) throw new UsageError(error.code === 'P0002' ? `T-${m[1]} is not an active coordinator` : `api_key_create failed: ${error.message}`);
-    console.log(JSON.stringify({ coordinator: `T-${m[1]}`, name: (data as { name: string }).name, key, how: 'send it as "Authorization: Bearer <key>"; it is shown only now', via: door.mode }, null, 2));
+    const created = await attempt<{ name: string }>(door.supabase, 'api_key_create', { p_staff_ref: Number(m[1]), p_key_hash: hashKey(key), p_now: now });
+    // a usage mistake (exit code 2) either way, as before
+    if ('error' in created) throw new UsageError(created.error.code === 'P0002' ? `T-${m[1]} is not an active coordinator` : created.error.message);
+    console.log(JSON.stringify({ coordinator: `T-${m[1]}`, name: created.data.name, key, how: 'send it as "Authorization: Bearer <key>"; it is shown only now', via: door.mode }, null, 2));
     return;
   }
   if (command !== 'create-coordinator') throw new UsageError(USAGE);
@@ -48,8 +49,7 @@ await runCommand(async ({ door }) => {
   const now = systemClock.now();
   const code = newCode();
   const expires = codeExpiry(now, 'staff');
-  const { error } = await door.supabase.rpc('admin_invite', { p_role: 'coordinator', p_full_name: name, p_email: email ?? null, p_code: code, p_expires_at: expires.toISOString(), p_now: now.toISOString() });
-  if (error) throw new Error(`admin_invite failed: ${error.message}`);
+  await call(door.supabase, 'admin_invite', { p_role: 'coordinator', p_full_name: name, p_email: email ?? null, p_code: code, p_expires_at: expires.toISOString(), p_now: now.toISOString() });
   console.log(JSON.stringify({
     role: 'coordinator',
     name,

@@ -1,9 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { systemClock } from '../../bot/clock';
-import { parseCalendarCsv } from '../../bot/import/calendar';
-import { parseCallsCsv } from '../../bot/import/calls';
-import { parseFamiliesCsv, type ImportReference, type RowError } from '../../bot/import/families';
-import { knowledgeRowsFromSource, parseKnowledgeCsv, parseServicesCsv } from '../../bot/import/knowledge';
+import { attempt, call } from '../../bot/db/rpc';
+import { parseCalendarCsv } from '../../bot/features/care/import';
+import { parseCallsCsv } from '../../bot/features/calls/import';
+import { parseFamiliesCsv, type ImportReference, type RowError } from '../../bot/features/staff/import';
+import { knowledgeRowsFromSource, parseKnowledgeCsv, parseServicesCsv } from '../../bot/features/needs/knowledge-import';
 import { readKnowledgeSource } from './knowledge-seed';
 import { romeDay } from '../../bot/time';
 import { runCommand, UsageError } from './common';
@@ -31,9 +32,8 @@ await runCommand(async ({ door }) => {
   if (kind === 'knowledge' && (await stat(file).catch(() => undefined))?.isDirectory()) {
     const rows = knowledgeRowsFromSource(await readKnowledgeSource(file));
     if (dryRun) return console.log(JSON.stringify({ file, rows: rows.length, imported: false, reason: 'dry run' }, null, 2));
-    const result = await door.supabase.rpc('kb_upsert', { p_rows: rows, p_now: systemClock.now().toISOString() });
-    if (result.error) throw new Error(`kb_upsert failed: ${result.error.message}`);
-    return console.log(JSON.stringify({ file, rows: rows.length, imported: true, result: result.data, via: door.mode }, null, 2));
+    const result = await call<unknown>(door.supabase, 'kb_upsert', { p_rows: rows, p_now: systemClock.now().toISOString() });
+    return console.log(JSON.stringify({ file, rows: rows.length, imported: true, result, via: door.mode }, null, 2));
   }
   let text: string;
   try {
@@ -52,21 +52,17 @@ await runCommand(async ({ door }) => {
       return;
     }
     if (dryRun) return console.log(JSON.stringify({ ...summary, imported: false, reason: 'dry run' }, null, 2));
-    const result = await door.supabase.rpc(rpc, { [arg]: parsed.rows, p_now: now.toISOString() });
-    if (result.error) throw new Error(`${rpc} failed: ${result.error.message}`);
-    console.log(JSON.stringify({ ...summary, imported: true, result: result.data, via: door.mode }, null, 2));
+    const result = await call<unknown>(door.supabase, rpc, { [arg]: parsed.rows, p_now: now.toISOString() });
+    console.log(JSON.stringify({ ...summary, imported: true, result, via: door.mode }, null, 2));
   };
   if (kind === 'calendar') return upsert(parseCalendarCsv(text), 'care_items_upsert', 'p_items');
   if (kind === 'knowledge') return upsert(parseKnowledgeCsv(text), 'kb_upsert', 'p_rows');
   if (kind === 'services' || kind === 'calls') {
-    const districts = await door.supabase.rpc('districts_list');
-    if (districts.error) throw new Error(`districts_list failed: ${districts.error.message}`);
-    const codes = (districts.data as { code: string }[]).map((d) => d.code);
+    const codes = (await call<{ code: string }[]>(door.supabase, 'districts_list')).map((d) => d.code);
     return kind === 'services' ? upsert(parseServicesCsv(text, codes), 'services_upsert', 'p_rows') : upsert(parseCallsCsv(text, codes), 'calls_upsert', 'p_rows');
   }
-  const ref = await door.supabase.rpc('import_reference');
-  if (ref.error) throw new Error(`import_reference failed: ${ref.error.message}`);
-  const parsed = parseFamiliesCsv(text, ref.data as ImportReference, romeDay(now));
+  const ref = await call<ImportReference>(door.supabase, 'import_reference');
+  const parsed = parseFamiliesCsv(text, ref, romeDay(now));
   for (const e of parsed.errors) console.error(`${file}:${e.line}: ${e.reason}`);
 
   const summary = { file, rows: parsed.rows, bad_rows: parsed.errors.length, families: parsed.families.length, children: parsed.families.reduce((n, f) => n + f.children.length, 0) };
@@ -83,9 +79,10 @@ await runCommand(async ({ door }) => {
   // in calls that each finish well inside Supabase's 8-second time-out; a second run adds nothing twice
   const totals: Record<string, number> = {};
   for (let i = 0; i < families.length; i += FAMILIES_PER_CALL) {
-    const result = await door.supabase.rpc('import_families', { p_families: families.slice(i, i + FAMILIES_PER_CALL), p_now: now.toISOString() });
-    if (result.error) throw new Error(`import_families failed after ${i} of ${families.length} families (run the same import again to finish): ${result.error.message}`);
-    for (const [k, v] of Object.entries(result.data as Record<string, number>)) totals[k] = (totals[k] ?? 0) + v;
+    const result = await attempt<Record<string, number>>(door.supabase, 'import_families', { p_families: families.slice(i, i + FAMILIES_PER_CALL), p_now: now.toISOString() });
+    // how far it got, so the coordinator knows a second run finishes the job
+    if ('error' in result) throw new Error(`import_families failed after ${i} of ${families.length} families (run the same import again to finish): ${result.error.reason}`);
+    for (const [k, v] of Object.entries(result.data)) totals[k] = (totals[k] ?? 0) + v;
   }
   console.log(JSON.stringify({ ...summary, imported: true, result: totals, via: door.mode }, null, 2));
 });

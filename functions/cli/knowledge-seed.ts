@@ -1,7 +1,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SUPABASE_DIR } from '../../bot/db/migrate';
-import { knowledgeSeedSql, type KnowledgeSource } from '../../bot/import/knowledge';
+import { knowledgeSeedSql, type KnowledgeSource } from '../../bot/features/needs/knowledge-import';
 
 export const KNOWLEDGE_DIR = join(SUPABASE_DIR, 'knowledge');
 export const KNOWLEDGE_SEED = join(SUPABASE_DIR, 'seeds', 'knowledge.sql');

@@ -1,5 +1,6 @@
 import { systemClock } from '../../bot/clock';
-import { periodOf, renderReport, type ProgrammeReport } from '../../bot/report/report';
+import { call } from '../../bot/db/rpc';
+import { periodOf, renderReport, type ProgrammeReport } from '../../bot/features/programme/report';
 import { runCommand, UsageError } from './common';
 
 /** `npm run report -- [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format md|csv]`: the programme's figures, counts only. */
@@ -31,8 +32,7 @@ await (async () => {
     return;
   }
   await runCommand(async ({ door }) => {
-    const { data, error } = await door.supabase.rpc('programme_report', { p_from: args.from, p_to: args.to, p_now: systemClock.now().toISOString() });
-    if (error) throw new Error(`programme_report failed: ${error.message}`);
-    process.stdout.write(renderReport(data as ProgrammeReport, args.format));
+    const report = await call<ProgrammeReport>(door.supabase, 'programme_report', { p_from: args.from, p_to: args.to, p_now: systemClock.now().toISOString() });
+    process.stdout.write(renderReport(report, args.format));
   });
 })();

@@ -1,6 +1,7 @@
 import { subDays } from 'date-fns';
+import { call } from '../../bot/db/rpc';
 import { romeDay } from '../../bot/time';
-import type { Job } from './types';
+import type { Job } from '../../bot/core/jobs';
 
 /** How long inbound provider ids are kept to recognise a redelivery; providers retry for hours, not weeks. */
 export const INBOUND_ID_RETENTION_DAYS = 30;
@@ -11,8 +12,6 @@ export const housekeeping: Job = {
   description: 'forgets inbound message ids, finished job runs, expired codes and stranded declined contacts older than 30 days',
   slot: (now) => romeDay(now),
   async run({ db }, now) {
-    const { data, error } = await db.rpc('housekeeping_prune', { p_before: subDays(now, INBOUND_ID_RETENTION_DAYS).toISOString() });
-    if (error) throw new Error(`housekeeping_prune failed: ${error.message}`);
-    return data as Record<string, number>;
+    return call<Record<string, number>>(db, 'housekeeping_prune', { p_before: subDays(now, INBOUND_ID_RETENTION_DAYS).toISOString() });
   },
 };

@@ -1,12 +1,14 @@
 import cron from 'node-cron';
 import type { Clock } from '../../bot/clock';
+import { call } from '../../bot/db/rpc';
 import { PROGRAMME_TZ } from '../../bot/time';
 import { housekeeping } from './housekeeping';
-import { reminders } from './reminders';
-import { calls } from './calls';
-import { broadcasts } from './broadcasts';
-import { checkins, escalations, needsDigest } from './needs';
-import type { Job, JobDeps, JobSummary } from './types';
+import { reminders } from '../../bot/features/care/job';
+import { calls } from '../../bot/features/calls/job';
+import { broadcasts } from '../../bot/features/broadcasts/job';
+import { escalations, needsDigest } from '../../bot/features/needs/job';
+import { checkins } from '../../bot/features/checkin/job';
+import type { Job, JobDeps, JobSummary } from '../../bot/core/jobs';
 
 export type { Job, JobDeps, JobSummary };
 
@@ -20,12 +22,10 @@ export type JobOutcome = { job: string; slot: string; ran: true; summary: JobSum
 /** Runs a job for the slot `now` falls in, unless another run (this process or another) already has it. */
 export async function runJob(job: Job, deps: JobDeps, now: Date): Promise<JobOutcome> {
   const slot = job.slot(now);
-  const claim = await deps.db.rpc('job_run_claim', { p_job: job.name, p_slot: slot, p_now: now.toISOString() });
-  if (claim.error) throw new Error(`job_run_claim failed: ${claim.error.message}`);
-  if (claim.data !== true) return { job: job.name, slot, ran: false, reason: 'this slot already ran' };
+  const claimed = await call<boolean | null>(deps.db, 'job_run_claim', { p_job: job.name, p_slot: slot, p_now: now.toISOString() });
+  if (claimed !== true) return { job: job.name, slot, ran: false, reason: 'this slot already ran' };
   const summary = await job.run(deps, now);
-  const done = await deps.db.rpc('job_run_finish', { p_job: job.name, p_slot: slot, p_now: now.toISOString(), p_summary: summary });
-  if (done.error) throw new Error(`job_run_finish failed: ${done.error.message}`);
+  await call(deps.db, 'job_run_finish', { p_job: job.name, p_slot: slot, p_now: now.toISOString(), p_summary: summary });
   return { job: job.name, slot, ran: true, summary };
 }
 

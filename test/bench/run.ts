@@ -11,7 +11,7 @@ import { createTelegramEmulator } from '../../bot/local/telegram-emulator';
 import { createLogger } from '../../bot/logger';
 import { Dispatcher } from '../../bot/outbox/dispatcher';
 import { connectTelegramToCore } from '../../bot/channels/telegram';
-import { handleInbound } from '../../bot/core/conversation';
+import { handleInbound } from '../../bot/app';
 import { createApp } from '../../functions/server';
 import { telegramWebhookHandler } from '../../functions/telegram-webhook';
 import { freePort, runScript, waitForHealthy } from '../support/processes';
@@ -211,7 +211,7 @@ async function seedFamilies(door: DataDoor, n: number, day: string, spreadDays: 
 
 async function benchReminders() {
   const sizes = (process.env.BENCH_CHILDREN ?? '10000,100000').split(',').map(Number);
-  const { planPending, reminders } = await import('../../functions/jobs/reminders');
+  const { planPending, reminders } = await import('../../bot/features/care/job');
   for (const n of sizes) {
     await withEmbedded(async (door) => {
       await seedFamilies(door, n, '2026-11-23', 2190);
@@ -238,7 +238,7 @@ async function benchReminders() {
 
 /** A question in her language, end to end in the core: the knowledge-base index build, then question → answer per message. */
 async function benchQuestions(n = Number(process.env.BENCH_QUESTIONS ?? 200)) {
-  const { KnowledgeBase } = await import('../../bot/needs/knowledge');
+  const { KnowledgeBase } = await import('../../bot/knowledge/knowledge');
   await withEmbedded(async (door) => {
     const knowledge = new KnowledgeBase(door.supabase, systemClock);
     const builds: string[] = [];
@@ -299,7 +299,7 @@ async function benchSafety(n = Number(process.env.BENCH_SAFETY ?? 60)) {
   const { LANGUAGES } = await import('../../bot/i18n');
   const { CONCEPTS } = await import('../../bot/safety/lexicon');
   const { dangerMatcher } = await import('../../bot/safety/matcher');
-  const { hasPhrase } = await import('../../bot/flows/keywords');
+  const { hasPhrase } = await import('../../bot/core/keywords');
   const { readCorpus, score } = await import('../safety/corpus');
   const matcher = dangerMatcher();
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -365,7 +365,7 @@ async function benchSafety(n = Number(process.env.BENCH_SAFETY ?? 60)) {
 
 /** The calls job over many families on an opening day, and her nido menu per message. */
 async function benchCalls(n = Number(process.env.BENCH_CALLS_FAMILIES ?? 10000), menus = Number(process.env.BENCH_CALLS_MENUS ?? 200)) {
-  const { calls } = await import('../../functions/jobs/calls');
+  const { calls } = await import('../../bot/features/calls/job');
   await withEmbedded(async (door) => {
     // children from 0 to 5 years: about half fit the nido call of September 2027
     await seedFamilies(door, n, '2027-02-03', 1825);
@@ -395,7 +395,7 @@ async function benchBroadcast() {
     const { createWhatsAppChannel } = await import('../../bot/channels/whatsapp');
     const { createTwilioEmulator } = await import('../../bot/local/twilio-emulator');
     const { runJob } = await import('../../functions/jobs');
-    const { broadcasts } = await import('../../functions/jobs/broadcasts');
+    const { broadcasts } = await import('../../bot/features/broadcasts/job');
     const tg = createTelegramEmulator({ limits: { globalPerSecond: 30, perChatPerSecond: 1 } });
     tg.addBot(TOKEN);
     const tgApi = await tg.listen();
@@ -497,8 +497,8 @@ async function benchLimits() {
   const { migrate } = await import('../../bot/db/migrate');
   const { createRpcTransport } = await import('../../bot/db/rpc-transport');
   const { serviceKey, supabaseClient } = await import('../../bot/db/client');
-  const { planPending, reminders } = await import('../../functions/jobs/reminders');
-  const { broadcasts } = await import('../../functions/jobs/broadcasts');
+  const { planPending, reminders } = await import('../../bot/features/care/job');
+  const { broadcasts } = await import('../../bot/features/broadcasts/job');
   const pg = await import('pg');
   const bin = findPostgres15();
   if (!bin) return console.log('limits: PostgreSQL 15 is not installed (PG15_BIN or postgresql-15): skipped');

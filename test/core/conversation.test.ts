@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../bot/clock';
-import { handleInbound, resolveChoice, type CoreDeps } from '../../bot/core/conversation';
+import { handleInbound } from '../../bot/app';
+import { resolveChoice, type CoreDeps } from '../../bot/core/conversation';
 import { languageFromPhone, languageFromTelegram, languageNamed, languageOfScript } from '../../bot/core/languages';
 import type { Inbound } from '../../bot/core/types';
 import { createTranslator } from '../../bot/i18n';

@@ -7,7 +7,7 @@ import { migrate } from '../../bot/db/migrate';
 import { createRpcTransport } from '../../bot/db/rpc-transport';
 import { loadConfig } from '../../bot/config';
 import { createLogger } from '../../bot/logger';
-import { broadcasts } from '../../functions/jobs/broadcasts';
+import { broadcasts } from '../../bot/features/broadcasts/job';
 import { coreDeps, i18n, person } from '../support/chat';
 import { freshPostgresDatabase } from '../support/databases';
 import type { TestDb } from '../support/door';

@@ -9,7 +9,7 @@ import { createTelegramEmulator } from '../../bot/local/telegram-emulator';
 import { createTwilioEmulator } from '../../bot/local/twilio-emulator';
 import { createLogger } from '../../bot/logger';
 import { runJob } from '../../functions/jobs';
-import { broadcasts } from '../../functions/jobs/broadcasts';
+import { broadcasts } from '../../bot/features/broadcasts/job';
 import { freePort, runScript, waitForHealthy } from '../support/processes';
 
 const TOKEN = '555000111:RestartTestToken_abcdefghijklmn';

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../bot/config';
 import { createTranslator } from '../../bot/i18n';
 import { createLogger } from '../../bot/logger';
-import { reminders } from '../../functions/jobs/reminders';
+import { reminders } from '../../bot/features/care/job';
 import { pgliteDb, type TestDb } from '../support/door';
 import { familyWithChild } from '../support/families';
 import { whatsappStack } from '../support/whatsapp-stack';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LANGUAGES } from '../../bot/i18n';
 import { CONCEPTS, readLexicons } from '../../bot/safety/lexicon';
-import { buildIndex, bestMatch, type KbEntry } from '../../bot/needs/knowledge';
+import { buildIndex, bestMatch, type KbEntry } from '../../bot/knowledge/knowledge';
 import { dangerMatcher } from '../../bot/safety/matcher';
 import { readKnowledgeSource } from '../../functions/cli/knowledge-seed';
 import { readCorpus, score } from './corpus';

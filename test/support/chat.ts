@@ -1,9 +1,10 @@
 import { FakeClock } from '../../bot/clock';
-import { handleInbound, type CoreDeps } from '../../bot/core/conversation';
+import { handleInbound } from '../../bot/app';
+import { type CoreDeps } from '../../bot/core/conversation';
 import type { Inbound, Reply } from '../../bot/core/types';
 import { createTranslator, type Language } from '../../bot/i18n';
 import { createLogger } from '../../bot/logger';
-import { KnowledgeBase } from '../../bot/needs/knowledge';
+import { KnowledgeBase } from '../../bot/knowledge/knowledge';
 import type { TestDb } from './door';
 
 export const i18n = createTranslator();

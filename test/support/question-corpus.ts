@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LANGUAGES } from '../../bot/i18n';
-import { buildIndex, MIXED_IN, search, type KbEntry } from '../../bot/needs/knowledge';
+import { buildIndex, MIXED_IN, search, type KbEntry } from '../../bot/knowledge/knowledge';
 import { readKnowledgeSource } from '../../functions/cli/knowledge-seed';
 
 /**
- * Questions written the way mothers write (test/needs/corpus/<lang>.json, and a held-out part the search was never
+ * Questions written the way mothers write (test/knowledge/corpus/<lang>.json, and a held-out part the search was never
  * tuned on), each with the entry that answers it or null when no entry does. Drafted by people who had not seen
  * the stored phrasings of their language.
  */
@@ -17,7 +17,7 @@ export interface CorpusQuestion {
 
 export type CorpusPart = 'tuning' | 'heldout';
 
-const CORPUS_DIR = fileURLToPath(new URL('../needs/corpus/', import.meta.url));
+const CORPUS_DIR = fileURLToPath(new URL('../knowledge/corpus/', import.meta.url));
 
 export function readCorpus(lang: string, part: CorpusPart): CorpusQuestion[] {
   const file = `${CORPUS_DIR}${lang}${part === 'heldout' ? '.heldout' : ''}.json`;

@@ -5,7 +5,7 @@ import { subDays, format } from 'date-fns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../bot/clock';
 import { loadConfig } from '../../../bot/config';
-import { handleInbound } from '../../../bot/core/conversation';
+import { handleInbound } from '../../../bot/app';
 import { openDataDoor } from '../../../bot/db/client';
 import { createTranslator } from '../../../bot/i18n';
 import { createLogger } from '../../../bot/logger';

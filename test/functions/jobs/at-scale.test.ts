@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../bot/config';
 import { createLogger } from '../../../bot/logger';
 import { supabaseLimits } from '../../../bot/db/rpc-transport';
-import { calls, FAMILIES_PER_PAGE } from '../../../functions/jobs/calls';
-import { CHILDREN_PER_PAGE, reminders } from '../../../functions/jobs/reminders';
+import { calls, FAMILIES_PER_PAGE } from '../../../bot/features/calls/job';
+import { CHILDREN_PER_PAGE, reminders } from '../../../bot/features/care/job';
 import { i18n } from '../../support/chat';
 import { pgliteDb, type TestDb } from '../../support/door';
 

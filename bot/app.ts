@@ -1,0 +1,48 @@
+/**
+ * The bot, composed: the features in their order, the router drawn from them, and the conversation core that
+ * stores what the router decides. Entry points (webhooks, the playground, the CLI) call handleInbound.
+ */
+import { FEATURES } from './features';
+import { createRouter } from './router';
+import { handleWith, type CoreDeps, type Handled } from './core/conversation';
+import type { Inbound } from './core/types';
+import type { Clock } from './clock';
+import type { Config } from './config';
+import type { Db } from './db/client';
+import type { Translator } from './i18n';
+import type { Logger } from './logger';
+import { KnowledgeBase } from './knowledge/knowledge';
+import { libreTranslate } from './knowledge/translate';
+import { dangerMatcher, type DangerMatcher } from './safety/matcher';
+
+export const router = createRouter(FEATURES);
+
+/** Every staff command, in the order /help lists them, and those a role may use. */
+export const STAFF_COMMANDS = router.commands;
+export const commandsFor = router.commandsFor;
+
+export const handleInbound = (deps: CoreDeps, inbound: Inbound): Promise<Handled> => handleWith(router.decide, deps, inbound);
+
+export interface CoreParts {
+  config: Pick<Config, 'translate'>;
+  logger: Logger;
+  clock: Clock;
+  db: Db;
+  i18n: Translator;
+  /** filled in by the channels as they start (the bot's username, the WhatsApp number) */
+  links: NonNullable<CoreDeps['links']>;
+  /** the danger lexicons, read before the server listens; read here when absent */
+  safety?: DangerMatcher;
+}
+
+/** The core's dependencies, built once at start: the knowledge base, the danger matcher, machine translation when configured. */
+export function composeCore(parts: CoreParts): { core: CoreDeps; handle: (inbound: Inbound) => Promise<Handled> } {
+  const { config, logger, clock, db, i18n, links } = parts;
+  const core: CoreDeps = {
+    db, i18n, clock, logger, links,
+    knowledge: new KnowledgeBase(db, clock),
+    safety: parts.safety ?? dangerMatcher(),
+    ...(config.translate ? { translate: libreTranslate({ ...config.translate, logger }) } : {}),
+  };
+  return { core, handle: (inbound) => handleInbound(core, inbound) };
+}
