@@ -74,10 +74,9 @@ export function createRouter(features: readonly Feature[]): Router {
     }
     const [word, ...args] = ctx.choice?.startsWith('staff:') ? ctx.choice.slice('staff:'.length).split(':') : ctx.text.startsWith('/') ? ctx.text.slice(1).split(/\s+/) : [];
     const found = composed.command(word);
-    if (!word || found?.name === 'menu') return menus.staff(ctx, staff);
+    if (!word) return menus.staff(ctx, staff);
     if (!found) return staffDone(ctx, t('staff.unknownCommand'));
     if (found.coordinatorOnly && staff.role !== 'coordinator') return staffDone(ctx, t('staff.notAllowed'));
-    if (found.name === 'help') return staffDone(ctx, composed.help(t, staff.role));
     return found.run(ctx, staff, args);
   }
 

@@ -3,6 +3,7 @@ import type { TFunction } from 'i18next';
 import type { Choice } from '../core/types';
 import { ask, type FlowContext, type Menus, type StaffProfile, type Turn } from '../core/context';
 import type { Feature, MenuItem, StaffCommand } from '../core/feature';
+import { staffDone } from '../core/staff-ui';
 
 export type StaffRole = StaffProfile['role'];
 
@@ -18,7 +19,6 @@ export interface Composed {
   /** the command a typed word names (its name or an alias; Telegram's "/queue@bot" too), if any */
   command(word: string | undefined): StaffCommand | undefined;
   commandsFor(role: StaffRole): StaffCommand[];
-  help(t: TFunction, role: StaffRole): string;
 }
 
 export function compose(features: readonly Feature[]): Composed {
@@ -40,19 +40,6 @@ export function compose(features: readonly Feature[]): Composed {
     return turn;
   };
 
-  const own: StaffCommand[] = [
-    { name: 'menu', aliases: ['start'], order: 0, run: (ctx, who) => staff(ctx, who) },
-    { name: 'help', aliases: ['aiuto'], order: 10, run: () => { throw new Error('help is answered by the router'); } },
-  ];
-  const commands = byOrder([...own, ...features.flatMap((f) => f.commands ?? [])]);
-  const words = new Map<string, StaffCommand>();
-  for (const c of commands) {
-    for (const w of [c.name, ...c.aliases]) {
-      if (words.has(w)) throw new Error(`staff command word /${w} is claimed twice`);
-      words.set(w, c);
-    }
-  }
-  const commandsFor = (role: StaffRole) => commands.filter((c) => !c.coordinatorOnly || role === 'coordinator');
   /** /help: every command the role may use, with its aliases and what it does, in the reader's language */
   const help = (t: TFunction, role: StaffRole) => {
     const line = (c: StaffCommand) => t('staff.helpLine', {
@@ -62,11 +49,23 @@ export function compose(features: readonly Feature[]): Composed {
     });
     return [t('staff.helpHead'), ...commandsFor(role).map(line), t('staff.helpTail')].join('\n');
   };
+  const own: StaffCommand[] = [
+    { name: 'menu', aliases: ['start'], order: 0, run: (ctx, who) => staff(ctx, who) },
+    { name: 'help', aliases: ['aiuto'], order: 10, run: (ctx, who) => staffDone(ctx, help(ctx.t, who.role)) },
+  ];
+  const commandsFor = (role: StaffRole) => commands.filter((c) => !c.coordinatorOnly || role === 'coordinator');
+  const commands = byOrder([...own, ...features.flatMap((f) => f.commands ?? [])]);
+  const words = new Map<string, StaffCommand>();
+  for (const c of commands) {
+    for (const w of [c.name, ...c.aliases]) {
+      if (words.has(w)) throw new Error(`staff command word /${w} is claimed twice`);
+      words.set(w, c);
+    }
+  }
   return {
     menus: { main, staff },
     commands,
     command: (word) => (word ? words.get(word.toLowerCase().replace(/@\w+$/, '')) : undefined),
     commandsFor,
-    help,
   };
 }

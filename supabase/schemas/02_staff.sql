@@ -249,32 +249,29 @@ set search_path = ''
 as $$
 declare
   v_staff public.staff := public.staff_require(p_contact_id, array['coordinator']);
-  v_target public.staff;
+  v_answer jsonb;
+  v_target uuid;
   v_families int;
   v_needs int;
 begin
-  select * into v_target from public.staff where ref = p_staff_ref for update;
-  if not found then
-    return null;
+  -- the same checks and answer as the preview, the row locked first
+  select id into v_target from public.staff where ref = p_staff_ref for update;
+  v_answer := public.staff_deactivate_preview(p_contact_id, p_staff_ref);
+  if v_answer is null or (v_answer ->> 'already')::boolean then
+    return v_answer;
   end if;
-  if v_target.id = v_staff.id then
-    raise exception 'a coordinator cannot deactivate themself' using errcode = '22023';
-  end if;
-  if not v_target.active then
-    return jsonb_build_object('ref', v_target.ref, 'name', v_target.full_name, 'already', true, 'families', 0, 'needs', 0);
-  end if;
-  update public.staff set active = false where id = v_target.id;
-  update public.family_assignments set ended_at = greatest(p_now, assigned_at) where tutor_id = v_target.id and ended_at is null;
+  update public.staff set active = false where id = v_target;
+  update public.family_assignments set ended_at = greatest(p_now, assigned_at) where tutor_id = v_target and ended_at is null;
   get diagnostics v_families = row_count;
   update public.needs
      set assignee_id = null, assigned_at = null, taken_by = null, taken_at = null, status = 'open', reminded_at = null, updated_at = p_now
-   where status in ('open', 'in_charge') and (taken_by = v_target.id or assignee_id = v_target.id);
+   where status in ('open', 'in_charge') and (taken_by = v_target or assignee_id = v_target);
   get diagnostics v_needs = row_count;
-  update public.api_keys set revoked_at = p_now where staff_id = v_target.id and revoked_at is null;
-  update public.contacts set conversation = '{}'::jsonb, updated_at = p_now where staff_id = v_target.id;
+  update public.api_keys set revoked_at = p_now where staff_id = v_target and revoked_at is null;
+  update public.contacts set conversation = '{}'::jsonb, updated_at = p_now where staff_id = v_target;
   insert into public.audit_log (at, staff_id, action, target_kind, target_id, details)
-  values (p_now, v_staff.id, 'staff.deactivated', 'staff', v_target.id, jsonb_build_object('families', v_families, 'needs', v_needs));
-  return jsonb_build_object('ref', v_target.ref, 'name', v_target.full_name, 'already', false, 'families', v_families, 'needs', v_needs);
+  values (p_now, v_staff.id, 'staff.deactivated', 'staff', v_target, jsonb_build_object('families', v_families, 'needs', v_needs));
+  return v_answer || jsonb_build_object('families', v_families, 'needs', v_needs);
 end;
 $$;
 

@@ -175,24 +175,24 @@ set search_path = ''
 as $$
 declare
   v_staff public.staff := public.coordinator_require(p_staff_id);
-  v_row public.broadcasts;
+  v_answer jsonb;
+  v_id uuid;
   v_cancelled int := 0;
 begin
-  select * into v_row from public.broadcasts where ref = p_ref for update;
-  if not found then
-    return null;
+  -- the same answer as the preview, the row locked first
+  select id into v_id from public.broadcasts where ref = p_ref for update;
+  v_answer := public.broadcast_cancel_preview(p_staff_id, p_ref);
+  if v_answer is null or v_answer ->> 'was' not in ('scheduled', 'sending') then
+    return v_answer;
   end if;
-  if v_row.status in ('scheduled', 'sending') then
-    update public.outbox o set status = 'cancelled', updated_at = p_now
-      from public.broadcast_recipients r
-     where r.broadcast_id = v_row.id and o.id = r.outbox_id and o.status in ('pending', 'held');
-    get diagnostics v_cancelled = row_count;
-    update public.broadcasts set status = 'cancelled', cancelled_at = p_now, cancelled_by = v_staff.id where id = v_row.id;
-    insert into public.audit_log (at, staff_id, action, target_kind, target_id, details)
-    values (p_now, v_staff.id, 'broadcast.cancelled', 'broadcast', v_row.id, jsonb_build_object('was', v_row.status, 'messages_cancelled', v_cancelled));
-  end if;
-  return jsonb_build_object('ref', v_row.ref, 'was', v_row.status, 'status', case when v_row.status in ('scheduled', 'sending') then 'cancelled' else v_row.status end,
-                            'messages_cancelled', v_cancelled);
+  update public.outbox o set status = 'cancelled', updated_at = p_now
+    from public.broadcast_recipients r
+   where r.broadcast_id = v_id and o.id = r.outbox_id and o.status in ('pending', 'held');
+  get diagnostics v_cancelled = row_count;
+  update public.broadcasts set status = 'cancelled', cancelled_at = p_now, cancelled_by = v_staff.id where id = v_id;
+  insert into public.audit_log (at, staff_id, action, target_kind, target_id, details)
+  values (p_now, v_staff.id, 'broadcast.cancelled', 'broadcast', v_id, jsonb_build_object('was', v_answer ->> 'was', 'messages_cancelled', v_cancelled));
+  return v_answer || jsonb_build_object('messages_cancelled', v_cancelled);
 end;
 $$;
 
