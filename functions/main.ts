@@ -1,6 +1,7 @@
 import { systemClock } from '../bot/clock';
 import { ConfigError, loadConfig } from '../bot/config';
 import { announceServer, openDataDoor } from '../bot/db/client';
+import { SquashedHistoryError } from '../bot/db/migrate';
 import { serveFetch } from '../bot/http/node-adapter';
 import { createLogger } from '../bot/logger';
 import { dangerMatcher } from '../bot/safety/matcher';
@@ -32,7 +33,17 @@ async function main() {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
-  const door = await openDataDoor(config, { logger });
+  let door;
+  try {
+    door = await openDataDoor(config, { logger });
+  } catch (err) {
+    // a database built before the history was squashed: one line saying what to do, not a stack trace
+    if (err instanceof SquashedHistoryError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
   const i18n = createTranslator();
   // read before listening: a lexicon a reviewer broke stops the start with its file and key, not her first message
   const safety = dangerMatcher();

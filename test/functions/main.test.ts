@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, runScript, waitForHealthy } from '../support/processes';
 
@@ -51,6 +52,20 @@ describe('npm start on the embedded defaults', () => {
     expect(out.code).toBe(1);
     expect(out.stderr.trim()).toBe('Configuration error: PORT must be a whole number from 1 to 65535 (got "eighty")');
   });
+
+  it('refuses a database made before the history was squashed with one line saying what to do', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'familybot-old-'));
+    dirs.push(dataDir);
+    const old = await PGlite.create(join(dataDir, 'pgdata'));
+    await old.exec(`create schema supabase_migrations;
+      create table supabase_migrations.schema_migrations (version text not null primary key, statements text[], name text);
+      insert into supabase_migrations.schema_migrations (version, name) values ('20261123090000', 'families');`);
+    await old.close();
+    const out = await runScript('functions/main.ts', [], { DATA_DIR: dataDir, PORT: String(await freePort()) }).done;
+    expect(out.code).toBe(1);
+    expect(out.stderr.trim().split('\n')).toHaveLength(1);
+    expect(out.stderr).toMatch(/^this database was built with migrations that no longer exist \(20261123090000_families\).*delete DATA_DIR/);
+  }, 60_000);
 
   it('tells a job command it was given a bad clock or job', async () => {
     const bad = await runScript('functions/cli/job.ts', ['housekeeping', '--now', 'tomorrow'], {}).done;
