@@ -1,3 +1,6 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as NodeWebStream } from 'node:stream/web';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -11,21 +14,49 @@ export interface RequestInfo {
   dropConnection?: () => void;
 }
 
-const MAX_BODY_BYTES = 5 * 1024 * 1024;
+/** Webhooks and the API are small; servers that take file uploads (the emulators, local mode) raise it. */
+export const DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024;
+/** Telegram's 50 MB upload limit, with room for the multipart framing. */
+export const LOCAL_MAX_BODY_BYTES = 52 * 1024 * 1024;
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
+async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new Error('request body too large');
+    if (size > maxBytes) throw new Error('request body too large');
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
 }
 
+/**
+ * A small body goes in one piece (with its Content-Length, as before); a large one (a relayed file) streams
+ * through in chunks and is never held whole.
+ */
+async function writeBody(body: NodeWebStream<Uint8Array>, res: ServerResponse): Promise<void> {
+  const reader = body.getReader();
+  const head: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) {
+      res.end(Buffer.concat(head));
+      return;
+    }
+    head.push(value);
+    size += value.length;
+    if (size >= SMALL_BODY_BYTES) break;
+  }
+  reader.releaseLock();
+  for (const chunk of head) res.write(chunk);
+  await pipeline(Readable.fromWeb(body), res);
+}
+
+const SMALL_BODY_BYTES = 256 * 1024;
+
 /** Turns a Fetch-style handler into a Node request listener. */
-export function toNodeListener(handler: FetchHandler, baseUrl = 'http://localhost') {
+export function toNodeListener(handler: FetchHandler, baseUrl = 'http://localhost', maxBodyBytes = DEFAULT_MAX_BODY_BYTES) {
   return async (req: IncomingMessage, res: ServerResponse) => {
     try {
       const url = new URL(req.url ?? '/', baseUrl);
@@ -35,7 +66,7 @@ export function toNodeListener(handler: FetchHandler, baseUrl = 'http://localhos
         else if (v !== undefined) headers.set(k, v);
       }
       const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
-      const body = hasBody ? await readBody(req) : undefined;
+      const body = hasBody ? await readBody(req, maxBodyBytes) : undefined;
       const request = new Request(url, { method: req.method, headers, body: body ? new Uint8Array(body) : undefined });
       const response = await handler(request, { remoteAddress: req.socket.remoteAddress ?? '', dropConnection: () => res.socket?.destroy() });
       const outHeaders: Record<string, string | string[]> = {};
@@ -48,8 +79,12 @@ export function toNodeListener(handler: FetchHandler, baseUrl = 'http://localhos
         res.end();
         return;
       }
-      res.end(Buffer.from(await response.arrayBuffer()));
+      await writeBody(response.body as NodeWebStream, res);
     } catch (err) {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
       if (!res.headersSent) res.writeHead((err as Error).message === 'request body too large' ? 413 : 500);
       res.end();
     }
@@ -64,10 +99,10 @@ export interface ServedHandler {
 }
 
 /** Serves a Fetch handler on loopback (port 0 = any free port); used by the server, emulators and tests. */
-export async function serveFetch(handler: FetchHandler, opts: { port?: number; host?: string } = {}): Promise<ServedHandler> {
+export async function serveFetch(handler: FetchHandler, opts: { port?: number; host?: string; maxBodyBytes?: number } = {}): Promise<ServedHandler> {
   const host = opts.host ?? '127.0.0.1';
   const shownHost = host.includes(':') ? `[${host}]` : host;
-  const server = createServer(toNodeListener(handler, `http://${shownHost}`));
+  const server = createServer(toNodeListener(handler, `http://${shownHost}`, opts.maxBodyBytes));
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

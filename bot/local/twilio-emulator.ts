@@ -3,10 +3,14 @@
  * the 24-hour customer service window, per-sender queueing, signed status callbacks and inbound webhooks,
  * plus fault injection and a small JSON control API for a browser playground.
  *
- * Timing: `now()` drives dates and the 24-hour window; queue pacing and delivery delays use real timers,
- * because they model throughput under load rather than calendar time.
+ * Media: an outbound MediaUrl is fetched before 'sent' and checked against WhatsApp's types and sizes; every
+ * media (sent or received) is a Media resource behind HTTP Basic auth that redirects to a short-lived URL, as
+ * Twilio does with "Enforce HTTP Auth on Media URLs" on.
+ *
+ * Timing: `now()` drives dates, the 24-hour window and media URL expiry; queue pacing and delivery delays use
+ * real timers, because they model throughput under load rather than calendar time.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import twilio from 'twilio';
 import { serveFetch, type FetchHandler, type RequestInfo, type ServedHandler } from '../http/node-adapter';
 
@@ -25,9 +29,18 @@ export interface TwilioEmulatorOptions {
   deliveryDelayMs?: number;
   /** Public origin + basePath used in inbound MediaUrl when mounted in another server; default the listen() URL. */
   publicUrl?: string;
+  /** Also send a HEAD to an outbound MediaUrl before the GET (Twilio documents both); default off. */
+  mediaHeadProbe?: boolean;
 }
 
 export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed' | 'undelivered';
+
+/** A Media resource as the recipient got it; the bytes through `mediaContent(sid)` while not deleted. */
+export interface EmulatedMedia {
+  sid: string;
+  contentType: string;
+  size: number;
+}
 
 export interface EmulatedMessage {
   sid: string;
@@ -38,6 +51,8 @@ export interface EmulatedMessage {
   contentSid: string | null;
   contentVariables: Record<string, string> | null;
   mediaUrls: string[];
+  /** What the user received: the file Twilio fetched from the first MediaUrl (WhatsApp carries one). */
+  media: EmulatedMedia[];
   status: MessageStatus;
   errorCode: number | null;
   errorMessage: string | null;
@@ -72,6 +87,9 @@ export interface EmulatorStats {
   dropped: number;
   callbacksSent: number;
   callbacksFailed: number;
+  /** outbound MediaUrl downloads attempted, and those that failed the message (unreachable, too large, wrong type) */
+  mediaFetches: number;
+  mediaFetchFailures: number;
 }
 
 export interface TwilioEmulator {
@@ -88,6 +106,8 @@ export interface TwilioEmulator {
   setMessageStatus(sid: string, status: MessageStatus, errorCode?: number): void;
   messagesTo(number: string): EmulatedMessage[];
   message(sid: string): EmulatedMessage | undefined;
+  /** The stored bytes of a Media resource (outbound or inbound); undefined once deleted or when unknown. */
+  mediaContent(mediaSid: string): Uint8Array | undefined;
   inject(fault: Fault): void;
   clearFaults(): void;
   stats(): EmulatorStats;
@@ -101,12 +121,51 @@ interface StoredMessage extends EmulatedMessage {
   callbacks: Promise<void>;
 }
 
+interface StoredMedia extends EmulatedMedia {
+  messageSid: string;
+  bytes: Uint8Array<ArrayBuffer>;
+  dateCreated: number;
+}
+
+type Download = { contentType: string; bytes: Uint8Array<ArrayBuffer> } | { errorCode: number };
+
 const API_VERSION = '2010-04-01';
 const WINDOW_MS = 24 * 60 * 60 * 1000;
 const MAX_BODY = 1600;
 const WA_ADDRESS = /^whatsapp:\+[1-9]\d{6,14}$/;
+const MB = 1024 * 1024;
+/** "Guidance on WhatsApp Media Messages": 16 MB per WhatsApp message, images only 5 MB. */
+const WA_MAX_BYTES = 16 * MB;
+const WA_MAX_IMAGE_BYTES = 5 * MB;
+/** Error 21623: "You may send up to 10 media files in a single message." */
+const MAX_MEDIA_URLS = 10;
+/** Twilio "Accepted content types for media" (WhatsApp) and "Guidance on WhatsApp Media Messages"; audio/ogg only with Opus. */
+const WA_TYPES = new Set([
+  'image/jpeg', 'image/jpg', 'image/png', 'image/webp',
+  'audio/ogg', 'audio/amr', 'audio/3gpp', 'audio/aac', 'audio/mpeg', 'audio/mp4',
+  'video/mp4', 'video/3gpp', 'video/3gp',
+  'application/pdf', 'text/plain', 'text/vcard',
+  'application/msword', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  'application/vnd.ms-excel', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  'application/vnd.ms-powerpoint', 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+]);
+/** Twilio's secured media URLs are "only valid for 4 hours" (help article 223183748). */
+const MEDIA_URL_TTL_MS = 4 * 60 * 60 * 1000;
+const MEDIA_FETCH_TIMEOUT_MS = 15_000;
+/** Outbound media failures, each the code Twilio documents for it (twilio.com/docs/api/errors/<code>). */
+const MEDIA_ERROR = {
+  /** "Twilio failed to download the media from the sender" / "returned 0 bytes" */
+  download: 63019,
+  /** "Media exceeds messaging provider size limit": WhatsApp 16 MB */
+  tooLarge: 11751,
+  /** "Unable to upload the media … because it is not supported by the messaging channel" */
+  unsupported: 63021,
+} as const;
 const ERROR_MESSAGES: Record<number, string> = {
   30008: 'Unknown error',
+  11751: 'Media Message - Media exceeds messaging provider size limit',
+  63019: 'Media failed to download',
+  63021: 'Channel invalid content error',
   63016:
     'Failed to send freeform message because you are outside the allowed window. If you are using WhatsApp, please use a Message Template.',
 };
@@ -132,6 +191,46 @@ function twilioError(status: number, code: number, message: string, headers?: Re
   return json(status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }, headers);
 }
 
+function bytesResponse(bytes: Uint8Array<ArrayBuffer>, contentType: string): Response {
+  return new Response(bytes, { status: 200, headers: { 'content-type': contentType, 'content-length': String(bytes.byteLength) } });
+}
+
+const ascii = (bytes: Uint8Array, from: number, to: number) => String.fromCharCode(...bytes.subarray(from, to));
+
+/** WhatsApp takes Ogg only with Opus: said by the codecs parameter, or an Ogg page whose first packet is OpusHead. */
+function isOpus(contentTypeHeader: string, bytes: Uint8Array): boolean {
+  if (/codecs\s*=\s*"?opus/i.test(contentTypeHeader)) return true;
+  return ascii(bytes, 0, 4) === 'OggS' && ascii(bytes, 28, 36) === 'OpusHead';
+}
+
+/** Reads a body up to `limit` bytes; 'too-large' as soon as it goes over, 'broken' when the stream fails. */
+async function readUpTo(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array<ArrayBuffer> | 'too-large' | 'broken'> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel();
+        return 'too-large';
+      }
+      chunks.push(value);
+    }
+  } catch {
+    return 'broken';
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
 export function createTwilioEmulator(opts: TwilioEmulatorOptions): TwilioEmulator {
   const now = opts.now ?? Date.now;
   const basePath = (opts.basePath ?? '').replace(/\/$/, '');
@@ -147,7 +246,11 @@ export function createTwilioEmulator(opts: TwilioEmulatorOptions): TwilioEmulato
   const byUser = new Map<string, StoredMessage[]>();
   const lastInbound = new Map<string, number>();
   const optedOut = new Set<string>();
-  const media = new Map<string, { contentType: string; bytes: Uint8Array<ArrayBuffer> }>();
+  const media = new Map<string, StoredMedia>();
+  /** media sids per message (outbound, and inbound from userSends); deleted ones drop out of `media` only */
+  const mediaOfMessage = new Map<string, string[]>();
+  const mediaUrlSecret = randomBytes(32);
+  const closing = new AbortController();
   const queues = new Map<string, { pending: StoredMessage[]; sentAt: number[]; timer?: NodeJS.Timeout }>();
   const timers = new Set<NodeJS.Timeout>();
   const listeners = new Set<() => void>();
@@ -156,18 +259,20 @@ export function createTwilioEmulator(opts: TwilioEmulatorOptions): TwilioEmulato
   let seq = 0;
   let inFlight = 0;
   let callbacksInFlight = 0;
+  let mediaFetchesInFlight = 0;
   let closed = false;
   let listenedBase: string | undefined;
   let observedBase: string | undefined;
   const counters: EmulatorStats = {
     requests: 0, created: 0, tooManyRequests: 0, serverErrors: 0, dropped: 0, callbacksSent: 0, callbacksFailed: 0,
+    mediaFetches: 0, mediaFetchFailures: 0,
   };
 
   const publicBase = () => opts.publicUrl ?? listenedBase ?? observedBase ?? `http://127.0.0.1${basePath}`;
   const accountPath = `/${API_VERSION}/Accounts/${opts.accountSid}`;
   const snapshot = (m: StoredMessage): EmulatedMessage => {
     const { readOnDelivery: _r, callbacks: _c, ...pub } = m;
-    return { ...pub, mediaUrls: [...pub.mediaUrls] };
+    return { ...pub, mediaUrls: [...pub.mediaUrls], media: pub.media.map((x) => ({ ...x })) };
   };
   const notify = () => listeners.forEach((l) => l());
   const later = (ms: number, fn: () => void) => {
@@ -251,12 +356,78 @@ export function createTwilioEmulator(opts: TwilioEmulatorOptions): TwilioEmulato
     if (m.readOnDelivery) setStatus(m, 'read');
   }
 
+  function send(m: StoredMessage) {
+    setStatus(m, 'sent');
+    if (autoDeliver) later(deliveryDelayMs, () => deliver(m));
+  }
+
   function dispatch(m: StoredMessage) {
     const last = lastInbound.get(m.to);
     const inWindow = last !== undefined && now() - last < WINDOW_MS;
     if (!m.contentSid && !inWindow) return setStatus(m, 'failed', 63016);
-    setStatus(m, 'sent');
-    if (autoDeliver) later(deliveryDelayMs, () => deliver(m));
+    if (m.mediaUrls.length === 0) return send(m);
+    mediaFetchesInFlight++;
+    void attachMedia(m).finally(() => {
+      mediaFetchesInFlight--;
+      notify();
+    });
+  }
+
+  /** Fetches the first MediaUrl (a WhatsApp message carries one; Twilio ignores the rest) and sends, or fails the message. */
+  async function attachMedia(m: StoredMessage) {
+    const got = await download(m.mediaUrls[0]!);
+    if (closed) return;
+    if ('errorCode' in got) return setStatus(m, 'failed', got.errorCode);
+    const item = storeMedia(m.sid, got.contentType, got.bytes);
+    m.media.push({ sid: item.sid, contentType: item.contentType, size: item.size });
+    send(m);
+  }
+
+  /** GET as Twilio does (redirects followed), then WhatsApp's checks: a 2xx with bytes, an accepted type, within the size limit. */
+  async function download(url: string): Promise<Download> {
+    counters.mediaFetches++;
+    const failed = (errorCode: number): Download => {
+      counters.mediaFetchFailures++;
+      return { errorCode };
+    };
+    const signal = () => AbortSignal.any([closing.signal, AbortSignal.timeout(MEDIA_FETCH_TIMEOUT_MS)]);
+    const headers = { 'user-agent': 'TwilioProxy/1.1' };
+    let res: Response;
+    try {
+      if (opts.mediaHeadProbe) await (await fetch(url, { method: 'HEAD', headers, signal: signal() })).arrayBuffer();
+      res = await fetch(url, { headers, redirect: 'follow', signal: signal() });
+    } catch {
+      return failed(MEDIA_ERROR.download);
+    }
+    if (!res.ok || !res.body) {
+      await res.body?.cancel();
+      return failed(MEDIA_ERROR.download);
+    }
+    const header = res.headers.get('content-type') ?? '';
+    const type = header.split(';')[0]!.trim().toLowerCase();
+    const limit = type.startsWith('image/') ? WA_MAX_IMAGE_BYTES : WA_MAX_BYTES;
+    if (!WA_TYPES.has(type)) {
+      await res.body.cancel();
+      return failed(MEDIA_ERROR.unsupported);
+    }
+    if (Number(res.headers.get('content-length')) > limit) {
+      await res.body.cancel();
+      return failed(MEDIA_ERROR.tooLarge);
+    }
+    const bytes = await readUpTo(res.body, limit);
+    if (bytes === 'too-large') return failed(MEDIA_ERROR.tooLarge);
+    if (bytes === 'broken' || bytes.byteLength === 0) return failed(MEDIA_ERROR.download);
+    if (type === 'audio/ogg' && !isOpus(header, bytes)) return failed(MEDIA_ERROR.unsupported);
+    return { contentType: type, bytes };
+  }
+
+  function storeMedia(messageSid: string, contentType: string, bytes: Uint8Array<ArrayBuffer>): StoredMedia {
+    const item: StoredMedia = { sid: newSid('ME'), messageSid, contentType, size: bytes.byteLength, bytes, dateCreated: now() };
+    media.set(item.sid, item);
+    const list = mediaOfMessage.get(messageSid);
+    if (list) list.push(item.sid);
+    else mediaOfMessage.set(messageSid, [item.sid]);
+    return item;
   }
 
   /** Sliding one-second window per sender: at most `mps` leave the queue in any second; the rest wait. */
@@ -323,16 +494,19 @@ export function createTwilioEmulator(opts: TwilioEmulatorOptions): TwilioEmulato
       return twilioError(400, 21602, 'Message body is required.');
     }
     if (body.length > MAX_BODY) return twilioError(400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
+    if (mediaUrls.some((u) => !/^https?:\/\//i.test(u) || !URL.canParse(u))) return twilioError(400, 21620, 'Invalid media URL(s)');
+    if (mediaUrls.length > MAX_MEDIA_URLS) return twilioError(400, 21623, 'The number of media URLs exceeds the maximum allowed. You may send up to 10 media files in a single message.');
     if (callback !== null && !URL.canParse(callback)) return twilioError(400, 21609, `The StatusCallback URL ${callback} is not a valid URL.`);
     if (optedOut.has(to)) return twilioError(400, 21610, 'Attempt to send to unsubscribed recipient');
 
     const t = now();
     const m: StoredMessage = {
       sid: newSid(mediaUrls.length ? 'MM' : 'SM'), from, to, body, contentSid: contentSid || null, contentVariables,
-      mediaUrls, status: 'queued', errorCode: null, errorMessage: null, statusCallback: callback,
+      mediaUrls, media: [], status: 'queued', errorCode: null, errorMessage: null, statusCallback: callback,
       dateCreated: t, dateUpdated: t, dateSent: null, seq: ++seq, readOnDelivery: false, callbacks: Promise.resolve(),
     };
     messages.set(m.sid, m);
+    mediaOfMessage.set(m.sid, []);
     const thread = byUser.get(to);
     if (thread) thread.push(m);
     else byUser.set(to, [m]);
@@ -365,13 +539,78 @@ export function createTwilioEmulator(opts: TwilioEmulatorOptions): TwilioEmulato
     return decoded === `${opts.accountSid}:${opts.authToken}`;
   }
 
+  function mediaResource(item: StoredMedia) {
+    return {
+      sid: item.sid, account_sid: opts.accountSid, parent_sid: item.messageSid, content_type: item.contentType,
+      date_created: rfc2822(item.dateCreated), date_updated: rfc2822(item.dateCreated),
+      uri: `${accountPath}/Messages/${item.messageSid}/Media/${item.sid}.json`,
+    };
+  }
+
+  /** Twilio's list shape: `media_list` plus the paging fields, Page and PageSize honoured. */
+  function listMedia(messageSid: string, query: URLSearchParams): Response {
+    const live = (mediaOfMessage.get(messageSid) ?? []).flatMap((sid) => media.get(sid) ?? []);
+    const pageSize = Math.min(1000, Math.max(1, Number(query.get('PageSize')) || 50));
+    const page = Math.max(0, Math.floor(Number(query.get('Page')) || 0));
+    const start = page * pageSize;
+    const found = live.slice(start, start + pageSize);
+    const base = `${accountPath}/Messages/${messageSid}/Media.json?PageSize=${pageSize}`;
+    return json(200, {
+      media_list: found.map(mediaResource), start, end: start + Math.max(0, found.length - 1), page, page_size: pageSize,
+      first_page_uri: `${base}&Page=0`, uri: `${base}&Page=${page}`,
+      next_page_uri: start + pageSize < live.length ? `${base}&Page=${page + 1}` : null,
+      previous_page_uri: page > 0 ? `${base}&Page=${page - 1}` : null,
+    });
+  }
+
+  /** The short-lived, unauthenticated URL that Twilio's authenticated media URL redirects to. */
+  function signedMediaPath(sid: string): string {
+    const expires = now() + MEDIA_URL_TTL_MS;
+    return `${basePath}/_media/${sid}?Expires=${expires}&Signature=${mediaSignature(sid, expires)}`;
+  }
+  const mediaSignature = (sid: string, expires: number) => createHmac('sha256', mediaUrlSecret).update(`${sid}:${expires}`).digest('hex');
+
+  function serveSignedMedia(sid: string, query: URLSearchParams): Response {
+    const expires = Number(query.get('Expires'));
+    const given = Buffer.from(query.get('Signature') ?? '', 'hex');
+    const wanted = Buffer.from(mediaSignature(sid, expires), 'hex');
+    if (given.length !== wanted.length || !timingSafeEqual(given, wanted) || now() > expires) return new Response('Access Denied', { status: 403 });
+    const item = media.get(sid);
+    return item ? bytesResponse(item.bytes, item.contentType) : new Response('Not Found', { status: 404 });
+  }
+
+  /** `…/Messages/{MM}/Media.json`, `…/Media/{ME}.json` (fetch, delete) and `…/Media/{ME}` (the file, by redirect). */
+  function mediaApi(req: Request, messageSid: string, mediaSid: string | undefined, asJson: boolean, url: URL, notFound: () => Response): Response {
+    if (!mediaOfMessage.has(messageSid)) return notFound();
+    if (mediaSid === undefined) {
+      if (!asJson) return notFound();
+      return req.method === 'GET' ? listMedia(messageSid, url.searchParams) : twilioError(405, 20004, 'Method not allowed');
+    }
+    const item = media.get(mediaSid);
+    if (!item || item.messageSid !== messageSid) return notFound();
+    if (!asJson) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return twilioError(405, 20004, 'Method not allowed');
+      return new Response(null, { status: 307, headers: { location: signedMediaPath(item.sid) } });
+    }
+    if (req.method === 'GET') return json(200, mediaResource(item));
+    if (req.method === 'DELETE') {
+      media.delete(item.sid);
+      return new Response(null, { status: 204 });
+    }
+    return twilioError(405, 20004, 'Method not allowed');
+  }
+
+  const API_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages(?:\/([^/.]+)(\/Media(?:\/([^/.]+))?)?)?(\.json)?$/;
+
   async function api(req: Request, path: string, url: URL): Promise<Response> {
     if (!authorized(req)) return twilioError(401, 20003, 'Authenticate', { 'www-authenticate': 'Basic realm="Twilio API"' });
     const notFound = () => twilioError(404, 20404, `The requested resource ${path} was not found`);
-    const m = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages(?:\/([^/]+))?\.json$/.exec(path);
+    const m = API_PATH.exec(path);
     // Valid credentials for another account's path: Twilio answers "not found".
     if (!m || m[1] !== opts.accountSid) return notFound();
-    const sid = m[2];
+    const [, , sid, mediaPart, mediaSid, dotJson] = m;
+    if (mediaPart !== undefined) return mediaApi(req, sid!, mediaSid, dotJson !== undefined, url, notFound);
+    if (dotJson === undefined) return notFound();
     if (sid === undefined) {
       if (req.method === 'POST') return createMessage(new URLSearchParams(await req.text()));
       if (req.method === 'GET') return listMessages(url.searchParams);
@@ -423,16 +662,37 @@ export function createTwilioEmulator(opts: TwilioEmulatorOptions): TwilioEmulato
     }
   }
 
-  function serveMedia(sid: string): Response {
-    const item = media.get(sid);
-    if (!item) return twilioError(404, 20404, 'The requested resource was not found');
-    return new Response(item.bytes, { status: 200, headers: { 'content-type': item.contentType } });
+  /** The control view of a message: media with a control-API URL the playground can show without credentials. */
+  function controlView(m: StoredMessage) {
+    const view = snapshot(m);
+    return { ...view, media: view.media.map((x) => ({ ...x, url: `${basePath}/_control/media/${x.sid}` })) };
+  }
+
+  /** A file the user sends from the playground: multipart `file` plus the user-message route's text fields. */
+  async function uploadedMessage(req: Request): Promise<UserMessage | string> {
+    const form = await req.formData().catch(() => undefined);
+    if (!form) return 'expected multipart/form-data';
+    const file = form.get('file');
+    if (!(file instanceof Blob)) return 'the file field must be a file';
+    const text = (name: string) => {
+      const v = form.get(name);
+      return typeof v === 'string' && v !== '' ? v : undefined;
+    };
+    return {
+      body: text('body'), buttonPayload: text('buttonPayload'), buttonText: text('buttonText'), profileName: text('profileName'),
+      media: [{ contentType: file.type || 'application/octet-stream', bytes: new Uint8Array(await file.arrayBuffer()) }],
+    };
   }
 
   // Playground control API: loopback-only developer tool, deliberately unauthenticated.
   async function control(req: Request, rest: string, url: URL): Promise<Response> {
     if (rest === '/stats' && req.method === 'GET') return json(200, counters);
-    const m = /^\/users\/([^/]+)\/(messages|opt-out|read)$/.exec(rest);
+    const file = /^\/media\/([^/]+)$/.exec(rest);
+    if (file && req.method === 'GET') {
+      const item = media.get(file[1]!);
+      return item ? bytesResponse(item.bytes, item.contentType) : json(404, { error: 'no such media' });
+    }
+    const m = /^\/users\/([^/]+)\/(messages|media|opt-out|read)$/.exec(rest);
     if (!m) return json(404, { error: 'not found' });
     const user = waAddress(decodeURIComponent(m[1]!));
     if (!WA_ADDRESS.test(user)) return json(400, { error: `invalid number ${user}` });
@@ -448,12 +708,19 @@ export function createTwilioEmulator(opts: TwilioEmulatorOptions): TwilioEmulato
       const sent = await userSends(user, body);
       return json(200, { messageSid: sent.messageSid, webhookStatus: sent.status });
     }
+    if (req.method === 'POST' && action === 'media') {
+      if (!webhookUrl) return json(409, { error: 'no incoming webhook URL configured' });
+      const upload = await uploadedMessage(req);
+      if (typeof upload === 'string') return json(400, { error: upload });
+      const sent = await userSends(user, upload);
+      return json(200, { messageSid: sent.messageSid, webhookStatus: sent.status });
+    }
     if (req.method === 'GET' && action === 'messages') {
       const after = Number(url.searchParams.get('after')) || 0;
       const waitS = Math.min(25, Math.max(0, Number(url.searchParams.get('wait')) || 0));
       const newer = () => (byUser.get(user) ?? []).filter((x) => x.seq > after);
       if (waitS > 0) await waitUntil(() => newer().length > 0, waitS * 1000);
-      return json(200, { messages: newer().map(snapshot), cursor: seq });
+      return json(200, { messages: newer().map(controlView), cursor: seq });
     }
     return json(405, { error: 'method not allowed' });
   }
@@ -466,8 +733,8 @@ export function createTwilioEmulator(opts: TwilioEmulatorOptions): TwilioEmulato
     const host = req.headers.get('host');
     if (host) observedBase ??= `http://${host}${basePath}`;
     if (path.startsWith('/_control/')) return control(req, path.slice('/_control'.length), url);
-    const mediaMatch = /^\/2010-04-01\/Accounts\/[^/]+\/Messages\/[^/]+\/Media\/(ME\w+)$/.exec(path);
-    if (mediaMatch && req.method === 'GET') return serveMedia(mediaMatch[1]!);
+    const signed = /^\/_media\/([^/]+)$/.exec(path);
+    if (signed && (req.method === 'GET' || req.method === 'HEAD')) return serveSignedMedia(signed[1]!, url.searchParams);
     if (path.startsWith(`/${API_VERSION}/`)) return guardedApi(req, path, url, drop);
     return json(404, { error: 'not found' });
   }
@@ -487,10 +754,10 @@ export function createTwilioEmulator(opts: TwilioEmulatorOptions): TwilioEmulato
       ApiVersion: API_VERSION,
       MessageType: msg.buttonPayload ? 'button' : items[0] ? kind(items[0].contentType) : 'text',
     };
+    mediaOfMessage.set(sid, []);
     items.forEach((item, i) => {
-      const mediaSid = newSid('ME');
-      media.set(mediaSid, { contentType: item.contentType, bytes: new Uint8Array(item.bytes ?? new TextEncoder().encode(`media ${mediaSid}`)) });
-      params[`MediaUrl${i}`] = `${publicBase()}${accountPath}/Messages/${sid}/Media/${mediaSid}`;
+      const stored = storeMedia(sid, item.contentType, new Uint8Array(item.bytes ?? new TextEncoder().encode(`media ${i} of ${sid}`)));
+      params[`MediaUrl${i}`] = `${publicBase()}${accountPath}/Messages/${sid}/Media/${stored.sid}`;
       params[`MediaContentType${i}`] = item.contentType;
     });
     if (msg.buttonPayload) {
@@ -512,7 +779,7 @@ export function createTwilioEmulator(opts: TwilioEmulatorOptions): TwilioEmulato
   }
 
   const busy = () =>
-    timers.size > 0 || callbacksInFlight > 0 || [...queues.values()].some((q) => q.pending.length > 0);
+    timers.size > 0 || callbacksInFlight > 0 || mediaFetchesInFlight > 0 || [...queues.values()].some((q) => q.pending.length > 0);
 
   return {
     handle: (req, info) => route(req, info),
@@ -550,6 +817,10 @@ export function createTwilioEmulator(opts: TwilioEmulatorOptions): TwilioEmulato
       const m = messages.get(sid);
       return m && snapshot(m);
     },
+    mediaContent(mediaSid) {
+      const item = media.get(mediaSid);
+      return item && new Uint8Array(item.bytes);
+    },
     inject(fault) {
       faults.push({ ...fault });
     },
@@ -568,6 +839,7 @@ export function createTwilioEmulator(opts: TwilioEmulatorOptions): TwilioEmulato
     },
     async close() {
       closed = true;
+      closing.abort();
       timers.forEach(clearTimeout);
       timers.clear();
       notify();

@@ -22,6 +22,8 @@ const OPTIONS = {
   botToken: BOT_TOKEN,
   whatsappSender: SENDER,
 };
+/** A 4×4 orange PNG. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEElEQVR4nGN4kKAARwzEcQBIUhYBK8rsWwAAAABJRU5ErkJggg==', 'base64');
 
 describe('playgroundHandler', () => {
   const handle = playgroundHandler({ ...OPTIONS, whatsappSender: '</script><!--$&' });
@@ -36,6 +38,8 @@ describe('playgroundHandler', () => {
     expect(nonce).toBeTruthy();
     expect(csp).toContain("default-src 'none'");
     expect(csp).not.toContain('unsafe-inline');
+    expect(csp).toContain("img-src 'self' data: blob:"); // what the person sent shows from the page's own copy
+    expect(csp).toContain("media-src 'self' blob:");
     const html = await res.text();
     expect(html).toContain(`<script type="module" nonce="${nonce}">`);
     expect(html).toContain(`<style nonce="${nonce}">`);
@@ -151,7 +155,7 @@ describe.skipIf(!haveChromium)('playground in Chromium', () => {
     await page.locator(amina).getByRole('button', { name: 'A', exact: true }).click();
     await page.locator(`${amina} .msg.bot .bubble`, { hasText: 'pressed A' }).waitFor();
 
-    // WhatsApp: switch phones, answer a numbered choice, see the reply get read, send a photo.
+    // WhatsApp: switch phones, answer a numbered choice, see the reply get read, attach a photo.
     await page.getByRole('button', { name: /Rahima/ }).click();
     expect(await page.locator(amina).isVisible()).toBe(false);
     const rahima = '.phone[data-key="wa:+8801711111111"]';
@@ -160,9 +164,9 @@ describe.skipIf(!haveChromium)('playground in Chromium', () => {
     expect(await reply.locator('.bubble').innerText()).toMatch(/^echo: 2\n1\. A\n2\. B/);
     await page.locator(`${rahima} .msg.bot[data-status="read"]`, { hasText: 'echo: 2' }).waitFor(); // she is looking at it
     expect(whatsappInbound.at(-1)?.get('ProfileName')).toBe('Rahima');
-    await page.locator(rahima).getByRole('button', { name: 'Attach' }).click();
-    await page.locator(rahima).getByRole('button', { name: 'Photo' }).click();
-    await page.locator(`${rahima} .msg.bot`, { hasText: 'got image/jpeg' }).waitFor();
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.locator(rahima).getByRole('button', { name: 'Attach' }).click()]);
+    await chooser.setFiles({ name: 'photo.png', mimeType: 'image/png', buffer: PNG });
+    await page.locator(`${rahima} .msg.bot`, { hasText: 'got image/png' }).waitFor();
 
     // Right-to-left: her Arabic is RTL even with digits and Latin inside; the Latin-first echo stays LTR.
     const arabic = 'مرحبا، موعد اللقاح الساعة 10:30 مع Dr. Rossi';
@@ -170,7 +174,7 @@ describe.skipIf(!haveChromium)('playground in Chromium', () => {
     await page.locator(`${rahima} .msg.bot`, { hasText: `echo: ${arabic}` }).waitFor();
     expect(await direction(page, `${rahima} .msg.me .bubble`, arabic)).toBe('rtl');
     expect(await direction(page, `${rahima} .msg.bot .bubble`, `echo: ${arabic}`)).toBe('ltr');
-    expect(await page.locator(`${rahima} input`).getAttribute('dir')).toBe('auto');
+    expect(await page.locator(rahima).getByRole('textbox', { name: 'Message' }).getAttribute('dir')).toBe('auto');
 
     // A message the provider fails is marked in place, with its error code.
     const last = whatsapp.messagesTo('+8801711111111').at(-1)!;

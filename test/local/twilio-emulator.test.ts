@@ -154,7 +154,7 @@ describe('messages from the user', () => {
 
     const mediaUrl = hit!.params.MediaUrl0!;
     expect(mediaUrl.startsWith(`${apiBase}/2010-04-01/Accounts/${ACCOUNT_SID}/Messages/${sent.messageSid}/Media/ME`)).toBe(true);
-    const media = await fetch(mediaUrl);
+    const media = await fetch(mediaUrl, { headers: { authorization: `Basic ${Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64')}` } });
     expect(media.headers.get('content-type')).toBe('image/png');
     expect(new Uint8Array(await media.arrayBuffer())).toEqual(bytes);
   });
