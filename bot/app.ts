@@ -13,6 +13,7 @@ import type { Translator } from './i18n';
 import type { Logger } from './logger';
 import { KnowledgeBase } from './knowledge/knowledge';
 import { libreTranslate } from './knowledge/translate';
+import type { Transcriber } from './knowledge/transcribe';
 import { dangerMatcher, type DangerMatcher } from './safety/matcher';
 
 export const router = createRouter(FEATURES);
@@ -33,6 +34,8 @@ export interface CoreParts {
   links: NonNullable<CoreDeps['links']>;
   /** the danger lexicons, read before the server listens; read here when absent */
   safety?: DangerMatcher;
+  /** voice notes' words for staff, when TRANSCRIBE_URL is set */
+  transcribe?: Transcriber;
 }
 
 /** The core's dependencies, built once at start: the knowledge base, the danger matcher, machine translation when configured. */
@@ -43,6 +46,7 @@ export function composeCore(parts: CoreParts): { core: CoreDeps; handle: (inboun
     knowledge: new KnowledgeBase(db, clock),
     safety: parts.safety ?? dangerMatcher(),
     ...(config.translate ? { translate: libreTranslate({ ...config.translate, logger }) } : {}),
+    ...(parts.transcribe ? { transcribe: parts.transcribe } : {}),
   };
   return { core, handle: (inbound) => handleInbound(core, inbound) };
 }

@@ -44,6 +44,13 @@ const schema = z.object({
   ),
   TRANSLATE_URL: z.preprocess((v) => (v === '' ? undefined : v), httpUrl.optional()),
   TRANSLATE_API_KEY: optional(z.string().min(1)),
+  TRANSCRIBE_URL: z.preprocess((v) => (v === '' ? undefined : v), httpUrl.optional()),
+  TRANSCRIBE_API_KEY: optional(z.string().min(1)),
+  TRANSCRIBE_MODEL: z.preprocess((v) => (v === undefined || v === '' ? 'whisper-1' : v), z.string().regex(/^[\w./:-]{1,100}$/, 'must be a model name like whisper-1')),
+  TRANSCRIBE_TIMEOUT_MS: z.preprocess(
+    (v) => (v === undefined || v === '' ? '8000' : v),
+    z.string().regex(/^\d+$/, 'must be a whole number of milliseconds from 500 to 60000').transform(Number).pipe(z.number().int().min(500, 'must be from 500 to 60000').max(60000, 'must be from 500 to 60000')),
+  ),
   CHECKIN_MONTHS: z.preprocess(
     (v) => (v === undefined || v === '' ? '3' : v),
     z.string().regex(/^\d+$/, 'must be a whole number of months from 0 (off) to 12').transform(Number).pipe(z.number().int().max(12, 'must be from 0 (off) to 12')),
@@ -61,6 +68,8 @@ export interface Config {
   reminderDaysBefore: number;
   /** a LibreTranslate-compatible API; off when unset */
   translate: { url: string; apiKey?: string } | null;
+  /** an OpenAI-compatible speech-to-text API (POST /v1/audio/transcriptions); off when unset */
+  transcribe: { url: string; apiKey?: string; model: string; timeoutMs: number } | null;
   /** months between two check-ins; 0 = off */
   checkinMonths: number;
   database:
@@ -109,6 +118,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     reminderDaysBefore: e.REMINDER_DAYS_BEFORE,
     translate: e.TRANSLATE_URL ? { url: e.TRANSLATE_URL, apiKey: e.TRANSLATE_API_KEY } : null,
+    transcribe: e.TRANSCRIBE_URL ? { url: e.TRANSCRIBE_URL, apiKey: e.TRANSCRIBE_API_KEY, model: e.TRANSCRIBE_MODEL, timeoutMs: e.TRANSCRIBE_TIMEOUT_MS } : null,
     checkinMonths: e.CHECKIN_MONTHS,
     database: supabase
       ? { kind: 'supabase', url: e.SUPABASE_URL!, serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY! }

@@ -16,12 +16,18 @@ import type { Logger } from '../bot/logger';
 import { Dispatcher } from '../bot/outbox/dispatcher';
 import { telegramWebhookHandler } from './telegram-webhook';
 import { whatsappStatusHandler, whatsappWebhookHandler } from './whatsapp-webhook';
+import { mediaHandler } from './media';
+import { createMediaSource } from '../bot/channels/media-source';
+import { MEDIA_LINK_TTL_MS, mediaSigner } from '../bot/channels/media-token';
+import { openAiTranscriber } from '../bot/knowledge/transcribe';
 
 /** Filled in once the channels are up; the server's routes read it on every request. */
 export interface ChannelRoutes {
   telegramWebhook?: FetchHandler;
   whatsappWebhook?: FetchHandler;
   whatsappStatus?: FetchHandler;
+  /** GET /media/<token>: files Twilio fetches for WhatsApp */
+  media?: FetchHandler;
   /** local mode: emulators and the playground, by path prefix */
   mounts: { prefix: string; handler: FetchHandler }[];
 }
@@ -64,8 +70,9 @@ export const LOCAL_TWILIO = { accountSid: `AC${'0'.repeat(31)}1`, from: 'whatsap
 export async function startChannels(deps: ChannelDeps): Promise<ChannelRuntime> {
   const { config, logger, clock, db, i18n, routes } = deps;
   const links: NonNullable<CoreDeps['links']> = {};
-  const { core, handle } = composeCore({ config, logger, clock, db, i18n, links, ...(deps.safety ? { safety: deps.safety } : {}) });
   const dispatchers: Dispatcher[] = [];
+  // what one message queues may go out on either channel (her words to a tutor on the other one): wake both
+  const notifyAll = () => dispatchers.forEach((d) => d.notify());
   const stops: (() => Promise<void>)[] = [];
   const runtime: ChannelRuntime = { dispatchers, stop: async () => { for (const s of stops.reverse()) await s(); } };
   const loopback = `http://127.0.0.1:${deps.port}`;
@@ -96,14 +103,22 @@ export async function startChannels(deps: ChannelDeps): Promise<ChannelRuntime> 
     whatsapp = { accountSid: LOCAL_TWILIO.accountSid, authToken, from: LOCAL_TWILIO.from, apiBase: `${loopback}/_emulator/twilio` };
   }
 
+  // files travel between the channels: read from the provider that holds them, never through a public URL
+  const source = createMediaSource({
+    ...(telegram ? { telegram: { token: telegram.token, apiRoot: telegram.apiRoot } } : {}),
+    ...(whatsapp ? { twilio: { accountSid: whatsapp.accountSid, authToken: whatsapp.authToken, apiBase: whatsapp.apiBase, ...(config.local ? { mediaOrigins: [config.publicUrl] } : {}) } } : {}),
+  });
+  const transcribe = config.transcribe ? openAiTranscriber({ ...config.transcribe, source, logger }) : undefined;
+  const { core, handle } = composeCore({ config, logger, clock, db, i18n, links, ...(deps.safety ? { safety: deps.safety } : {}), ...(transcribe ? { transcribe } : {}) });
+
   if (telegram) {
-    const channel = createTelegramChannel({ token: telegram.token, apiRoot: telegram.apiRoot });
+    const channel = createTelegramChannel({ token: telegram.token, apiRoot: telegram.apiRoot, media: source });
     await channel.bot.init();
     links.telegramUsername = channel.bot.botInfo.username;
     const dispatcher = new Dispatcher({ db, sender: channel, clock, logger });
     // long polling runs updates concurrently: keep each chat's in order
     if (!telegram.secret) channel.bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
-    connectTelegramToCore(channel, handle, () => dispatcher.notify());
+    connectTelegramToCore(channel, handle, notifyAll);
     channel.bot.catch((err) => logger.error({ err: (err.error as Error)?.message }, 'telegram update failed'));
     if (telegram.secret) {
       await channel.bot.api.setWebhook(`${telegram.webhookBase}/telegram/webhook`, { secret_token: telegram.secret, allowed_updates: ['message', 'callback_query'] });
@@ -122,9 +137,13 @@ export async function startChannels(deps: ChannelDeps): Promise<ChannelRuntime> 
   if (whatsapp) {
     links.whatsappNumber = whatsapp.from.replace(/^whatsapp:/, '');
     const choiceHint = (lng: string) => i18n.t(isLanguage(lng) ? lng : 'it')('common.replyWithNumber');
-    const channel = createWhatsAppChannel({ ...whatsapp, statusCallbackUrl: `${config.publicUrl}/whatsapp/status`, choiceHint });
+    // every process shares the auth token, so a link one signs another can open
+    const signer = mediaSigner(whatsapp.authToken);
+    const link = (outboxId: number, mediaId: string, now: Date) => `${config.publicUrl}/media/${signer.sign({ outboxId, mediaId, expiresAt: now.getTime() + MEDIA_LINK_TTL_MS })}`;
+    const channel = createWhatsAppChannel({ ...whatsapp, statusCallbackUrl: `${config.publicUrl}/whatsapp/status`, choiceHint, media: { link, source } });
+    routes.media = mediaHandler({ db, clock, logger, signer, source });
     const dispatcher = new Dispatcher({ db, sender: channel, clock, logger });
-    routes.whatsappWebhook = whatsappWebhookHandler({ core, authToken: whatsapp.authToken, publicUrl: config.publicUrl, onQueued: () => dispatcher.notify() });
+    routes.whatsappWebhook = whatsappWebhookHandler({ core, authToken: whatsapp.authToken, publicUrl: config.publicUrl, onQueued: notifyAll });
     routes.whatsappStatus = whatsappStatusHandler({ core, authToken: whatsapp.authToken, publicUrl: config.publicUrl });
     dispatcher.start();
     stops.push(() => dispatcher.stop());

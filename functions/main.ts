@@ -2,7 +2,7 @@ import { systemClock } from '../bot/clock';
 import { ConfigError, loadConfig } from '../bot/config';
 import { announceServer, openDataDoor } from '../bot/db/client';
 import { SquashedHistoryError } from '../bot/db/migrate';
-import { serveFetch } from '../bot/http/node-adapter';
+import { LOCAL_MAX_BODY_BYTES, serveFetch } from '../bot/http/node-adapter';
 import { createLogger } from '../bot/logger';
 import { dangerMatcher } from '../bot/safety/matcher';
 import { createTranslator } from '../bot/i18n';
@@ -54,7 +54,8 @@ async function main() {
   const app = createApp({ config, logger, clock, door, startedAt, channels: routes, i18n, translate });
   let served;
   try {
-    served = await serveFetch(app, { port: config.port, host: '::' });
+    // local mode's emulators take file uploads (Telegram's 50 MB); the public webhooks stay small
+    served = await serveFetch(app, { port: config.port, host: '::', ...(config.local ? { maxBodyBytes: LOCAL_MAX_BODY_BYTES } : {}) });
   } catch (err) {
     await door.close();
     const code = (err as NodeJS.ErrnoException).code;
@@ -63,7 +64,8 @@ async function main() {
   }
   if (config.database.kind === 'embedded' && door.mode === 'embedded') await announceServer(config.database.dataDir, served.port);
   const channels = await startChannels({ config, logger, clock, db: door.supabase, i18n, port: served.port, routes, safety, local });
-  const scheduler = scheduleJobs({ db: door.supabase, logger, config, i18n }, clock);
+  const whatsapp = channels.whatsapp;
+  const scheduler = scheduleJobs({ db: door.supabase, logger, config, i18n, ...(whatsapp ? { eraseMedia: (target: string) => whatsapp.eraseMedia(target) } : {}) }, clock);
 
   logger.info(
     { port: served.port, database: door.mode, schemaVersion: door.schemaVersion, telegram: config.telegram.mode, whatsapp: config.whatsapp.mode, ms: clock.now().getTime() - startedAt.getTime() },

@@ -39,6 +39,7 @@ export function createApp(deps: AppDeps): FetchHandler {
     { method: 'POST', path: '/telegram/webhook', handler: whenOn(() => deps.channels.telegramWebhook) },
     { method: 'POST', path: '/whatsapp/webhook', handler: whenOn(() => deps.channels.whatsappWebhook) },
     { method: 'POST', path: '/whatsapp/status', handler: whenOn(() => deps.channels.whatsappStatus) },
+    { method: 'GET', path: /^\/media\/[^/]+$/, handler: whenOn(() => deps.channels.media) },
   ];
   // coordinators' broadcasts and report: authenticated by API key in the handler
   const api = apiHandler({ db: deps.door.supabase, clock: deps.clock, logger: deps.logger, i18n: deps.i18n ?? createTranslator(), translate: deps.translate });

@@ -1,9 +1,13 @@
-import { Bot, GrammyError, HttpError, type Context } from 'grammy';
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeWebStream } from 'node:stream/web';
+import { Bot, GrammyError, HttpError, InputFile, type Context } from 'grammy';
 import type { Message, Update, UserFromGetMe } from 'grammy/types';
 import { languageFromTelegram } from '../core/languages';
 import { hasRightToLeftLetters, rtlParagraphs, textDirection, type TextDirection } from '../i18n';
 import type { Inbound, InboundMedia, Reply } from '../core/types';
-import { DEFAULT_LIMITS, type ChannelLimits, type ChannelSender, type OutboundMessage, type SendOutcome } from './types';
+import { DEFAULT_LIMITS, type ChannelLimits, type ChannelSender, type OutboundMedia, type OutboundMessage, type SendOutcome } from './types';
+import { MediaFetchError, type MediaSource } from './media-source';
+import { baseType, MEDIA_LIMITS } from './media-limits';
 
 /** A button is one centred line: only a label mixing Latin or numbers with right-to-left words needs to start RTL. */
 const rtlButtonLabel = (label: string) => (hasRightToLeftLetters(label) ? rtlParagraphs(label) : label);
@@ -26,13 +30,32 @@ export function renderTelegram(reply: Reply, direction: TextDirection = 'ltr'): 
   return { text, reply_markup: { inline_keyboard: rows } };
 }
 
+const sized = (size: number | undefined) => (size !== undefined ? { size } : {});
+
 function mediaOf(m: Message): InboundMedia[] {
-  if (m.photo?.length) return [{ kind: 'photo', ref: m.photo.at(-1)!.file_id, contentType: 'image/jpeg' }];
-  if (m.voice) return [{ kind: 'voice', ref: m.voice.file_id, contentType: m.voice.mime_type }];
-  if (m.audio) return [{ kind: 'voice', ref: m.audio.file_id, contentType: m.audio.mime_type }];
-  if (m.video) return [{ kind: 'video', ref: m.video.file_id, contentType: m.video.mime_type }];
-  if (m.document) return [{ kind: 'document', ref: m.document.file_id, contentType: m.document.mime_type }];
+  if (m.photo?.length) {
+    const largest = m.photo.at(-1)!;
+    return [{ kind: 'photo', ref: largest.file_id, contentType: 'image/jpeg', ...sized(largest.file_size) }];
+  }
+  if (m.voice) return [{ kind: 'voice', ref: m.voice.file_id, contentType: m.voice.mime_type ?? 'audio/ogg', duration: m.voice.duration, ...sized(m.voice.file_size) }];
+  if (m.audio) return [{ kind: 'voice', ref: m.audio.file_id, contentType: m.audio.mime_type, duration: m.audio.duration, ...sized(m.audio.file_size), ...(m.audio.file_name ? { fileName: m.audio.file_name } : {}) }];
+  if (m.video) return [{ kind: 'video', ref: m.video.file_id, contentType: m.video.mime_type ?? 'video/mp4', ...sized(m.video.file_size) }];
+  if (m.document) return [{ kind: 'document', ref: m.document.file_id, contentType: m.document.mime_type, ...sized(m.document.file_size), ...(m.document.file_name ? { fileName: m.document.file_name } : {}) }];
   return [];
+}
+
+/** Voice notes play as voice in Telegram when OGG/Opus, MP3 or M4A (Bot API sendVoice); other audio goes as audio. */
+const VOICE_TYPES = new Set(['audio/ogg', 'audio/mpeg', 'audio/mp4', 'audio/x-m4a']);
+const PHOTO_TYPES = new Set(['image/jpeg', 'image/jpg', 'image/png', 'image/webp']);
+const EXTENSIONS: Record<string, string> = { 'image/jpeg': 'jpg', 'image/png': 'png', 'audio/ogg': 'ogg', 'audio/mpeg': 'mp3', 'audio/mp4': 'm4a', 'audio/amr': 'amr', 'audio/aac': 'aac', 'video/mp4': 'mp4', 'video/3gpp': '3gp', 'application/pdf': 'pdf' };
+
+/** The Bot API method a file goes by: a photo as a photo while within the photo limit, a voice note as voice. */
+export function telegramMethodFor(m: Pick<OutboundMedia, 'kind' | 'contentType'>, size?: number): 'sendPhoto' | 'sendVoice' | 'sendAudio' | 'sendVideo' | 'sendDocument' {
+  const type = baseType(m.contentType);
+  if (m.kind === 'photo' && (!type || PHOTO_TYPES.has(type)) && (size ?? 0) <= MEDIA_LIMITS.telegram.photoBytes) return 'sendPhoto';
+  if (m.kind === 'voice') return !type || VOICE_TYPES.has(type) ? 'sendVoice' : 'sendAudio';
+  if (m.kind === 'video' && (!type || type === 'video/mp4')) return 'sendVideo';
+  return 'sendDocument';
 }
 
 /** A Telegram update from a private chat → the core's Inbound; anything else (groups, edits) → null. */
@@ -77,7 +100,11 @@ export interface TelegramChannelOptions {
   apiRoot: string;
   botInfo?: UserFromGetMe;
   limits?: ChannelLimits;
+  /** where files from the other channel are read from, to upload them here */
+  media?: MediaSource;
 }
+
+const CAPTION_MAX = 1024;
 
 export interface TelegramChannel extends ChannelSender {
   bot: Bot<Context>;
@@ -86,12 +113,50 @@ export interface TelegramChannel extends ChannelSender {
 /** The Telegram channel: a grammY bot for receiving, and a sender for the outbox. */
 export function createTelegramChannel(opts: TelegramChannelOptions): TelegramChannel {
   const bot = new Bot(opts.token, { client: { apiRoot: opts.apiRoot }, botInfo: opts.botInfo });
+
+  /** A file: by its file_id when it is already on Telegram, else streamed from the other provider and uploaded (multipart). */
+  async function sendFile(message: OutboundMessage, media: OutboundMedia, rendered: ReturnType<typeof renderTelegram>): Promise<SendOutcome> {
+    let input: string | InputFile = media.ref;
+    let size = media.size;
+    const abort = new AbortController();
+    try {
+      if (media.channel !== 'telegram') {
+        if (!opts.media) return { kind: 'permanent', reason: 'media unreachable: no media source for the other channel' };
+        const opened = await opts.media.open({ channel: media.channel, ref: media.ref }, abort.signal);
+        size = opened.size ?? size;
+        if ((size ?? 0) > MEDIA_LIMITS.telegram.uploadBytes) {
+          abort.abort();
+          return { kind: 'permanent', reason: `media too_large: ${size} bytes, Telegram takes ${MEDIA_LIMITS.telegram.uploadBytes}` };
+        }
+        const type = baseType(opened.contentType) ?? baseType(media.contentType);
+        input = new InputFile(Readable.fromWeb(opened.body as NodeWebStream), media.fileName ?? `${media.kind}.${EXTENSIONS[type ?? ''] ?? 'bin'}`);
+      }
+      const caption = rendered.text.length > CAPTION_MAX ? `${rendered.text.slice(0, CAPTION_MAX - 1)}…` : rendered.text;
+      const extra = { ...(caption ? { caption } : {}), ...(rendered.reply_markup ? { reply_markup: rendered.reply_markup } : {}), ...(media.duration ? { duration: media.duration } : {}) };
+      const method = telegramMethodFor(media, size);
+      const id = message.providerId;
+      const sent = method === 'sendPhoto' ? await bot.api.sendPhoto(id, input, extra)
+        : method === 'sendVoice' ? await bot.api.sendVoice(id, input, extra)
+          : method === 'sendAudio' ? await bot.api.sendAudio(id, input, extra)
+            : method === 'sendVideo' ? await bot.api.sendVideo(id, input, extra)
+              : await bot.api.sendDocument(id, input, extra);
+      return { kind: 'sent', providerMessageId: `${sent.chat.id}:${sent.message_id}` };
+    } catch (err) {
+      abort.abort();
+      if (err instanceof MediaFetchError) return err.retry ? { kind: 'retry', reason: err.message } : { kind: 'permanent', reason: err.message };
+      if (err instanceof GrammyError && err.error_code === 413) return { kind: 'permanent', reason: `media too_large: telegram 413` };
+      if (err instanceof GrammyError && /too big|too large/i.test(err.description)) return { kind: 'permanent', reason: `media too_large: telegram ${err.error_code}: ${err.description}` };
+      return classifyTelegramError(err);
+    }
+  }
+
   return {
     channel: 'telegram',
     limits: opts.limits ?? DEFAULT_LIMITS.telegram,
     bot,
     async send(message: OutboundMessage): Promise<SendOutcome> {
       const rendered = renderTelegram(message.payload, textDirection(message.language));
+      if (message.payload.media) return sendFile(message, message.payload.media, rendered);
       try {
         const sent = await bot.api.sendMessage(message.providerId, rendered.text, rendered.reply_markup ? { reply_markup: rendered.reply_markup } : {});
         return { kind: 'sent', providerMessageId: `${sent.chat.id}:${sent.message_id}` };

@@ -8,9 +8,21 @@ export interface OutboundMessage {
   language: string;
   lastInboundAt: Date | null;
   kind: string;
-  payload: { text: string; choices?: Choice[]; templateVariables?: Record<string, string> };
+  payload: { text: string; choices?: Choice[]; templateVariables?: Record<string, string>; media?: OutboundMedia };
   attempts: number;
   template: { contentSid: string; variables: string[] } | null;
+}
+
+/** A file an outbox row carries: where it is stored, and what the core knew of it when it was queued. */
+export interface OutboundMedia {
+  id: string;
+  kind: string;
+  channel: ChannelName;
+  ref: string;
+  contentType?: string;
+  size?: number;
+  fileName?: string;
+  duration?: number;
 }
 
 /** What a provider's answer means for the outbox, in courier's few kinds. */

@@ -4,7 +4,9 @@ import type RequestClient from 'twilio/lib/base/RequestClient';
 import { languageFromPhone } from '../core/languages';
 import { BIDI, isolate, rtlParagraphs, textDirection, type TextDirection } from '../i18n';
 import type { Inbound, InboundMedia, MediaKind, Reply } from '../core/types';
-import { DEFAULT_LIMITS, type ChannelLimits, type ChannelSender, type OutboundMessage, type SendOutcome } from './types';
+import { DEFAULT_LIMITS, type ChannelLimits, type ChannelSender, type OutboundMedia, type OutboundMessage, type SendOutcome } from './types';
+import { MediaFetchError, twilioMediaPath, type MediaSource } from './media-source';
+import { mediaProblem } from './media-limits';
 
 export const WHATSAPP_WINDOW_MS = 24 * 60 * 60 * 1000;
 
@@ -77,23 +79,63 @@ export interface WhatsAppChannelOptions {
   limits?: ChannelLimits;
   /** the line under numbered choices, in the person's language */
   choiceHint: (language: string) => string;
+  /** files: a signed link Twilio fetches (PUBLIC_URL/media/<token>), and the source that can say a file's size first */
+  media?: { link: (outboxId: number, mediaId: string, now: Date) => string; source: MediaSource };
 }
 
 export interface WhatsAppChannel extends ChannelSender {
   client: ReturnType<typeof twilio>;
+  /** Deletes at Twilio a file (its media URL) or every file of a message the bot sent (`message:<sid>`); gone already counts as done. */
+  eraseMedia(target: string): Promise<void>;
 }
 
 export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppChannel {
   const client = twilio(opts.accountSid, opts.authToken, { httpClient: new ApiBaseRequestClient(opts.apiBase) });
+
+  /** WhatsApp's size and type rules, with the size the other provider reports now (Telegram's getFile). */
+  async function checkMedia(media: OutboundMedia): Promise<SendOutcome | undefined> {
+    if (!opts.media) return { kind: 'permanent', reason: 'media unreachable: no media link configured' };
+    let size = media.size;
+    try {
+      size = (await opts.media.source.probe({ channel: media.channel, ref: media.ref })).size ?? size;
+    } catch (err) {
+      if (err instanceof MediaFetchError) return err.retry ? { kind: 'retry', reason: err.message } : { kind: 'permanent', reason: err.message };
+      throw err;
+    }
+    const problem = mediaProblem({ channel: media.channel, contentType: media.contentType, size }, 'whatsapp');
+    return problem ? { kind: 'permanent', reason: `media ${problem}: ${size ?? '?'} bytes, ${media.contentType ?? 'no type'}` } : undefined;
+  }
+
   return {
     channel: 'whatsapp',
     limits: opts.limits ?? DEFAULT_LIMITS.whatsapp,
     client,
+    async eraseMedia(target) {
+      const gone = (err: unknown) => (err as { status?: number }).status === 404;
+      try {
+        const message = /^message:((?:MM|SM)[0-9a-f]{32})$/i.exec(target)?.[1];
+        if (message) {
+          for (const m of await client.messages(message).media.list()) await client.messages(message).media(m.sid).remove().catch((err: unknown) => { if (!gone(err)) throw err; });
+          return;
+        }
+        const path = twilioMediaPath(target);
+        if (path) await client.messages(path.messageSid).media(path.mediaSid).remove();
+      } catch (err) {
+        if (!gone(err)) throw err;
+      }
+    },
     async send(message: OutboundMessage, now: Date): Promise<SendOutcome> {
       const inWindow = message.lastInboundAt !== null && differenceInMilliseconds(now, message.lastInboundAt) < WHATSAPP_WINDOW_MS;
       const base = { from: opts.from, to: `whatsapp:${message.providerId}`, ...(opts.statusCallbackUrl ? { statusCallback: opts.statusCallbackUrl } : {}) };
       let params: Parameters<typeof client.messages.create>[0];
-      if (inWindow) {
+      const media = message.payload.media;
+      if (media && inWindow) {
+        const checked = await checkMedia(media);
+        if (checked) return checked;
+        params = { ...base, mediaUrl: [opts.media!.link(message.id, media.id, now)], ...(message.payload.text ? { body: renderWhatsApp(message.payload, opts.choiceHint(message.language), textDirection(message.language)) } : {}) };
+      } else if (media) {
+        return { kind: 'no_template', reason: 'a file outside the 24-hour window waits for her next message' };
+      } else if (inWindow) {
         params = { ...base, body: renderWhatsApp(message.payload, opts.choiceHint(message.language), textDirection(message.language)) };
       } else if (message.template) {
         const fields = message.payload as unknown as Record<string, unknown>;

@@ -7,6 +7,7 @@ import type { Logger } from '../logger';
 import type { ChannelName, Choice, ConversationState, Inbound, Reply } from './types';
 import type { KnowledgeBase } from '../knowledge/knowledge';
 import type { TranslationProvider } from '../knowledge/translate';
+import type { Transcriber } from '../knowledge/transcribe';
 import type { DangerMatcher } from '../safety/matcher';
 
 /** Where staff send families: the bot's Telegram username and WhatsApp number, when those channels are on. */
@@ -29,6 +30,8 @@ export interface FlowDeps {
   translate?: TranslationProvider;
   /** danger in her words; the lexicons in locales/safety when absent */
   safety?: DangerMatcher;
+  /** a voice note's words for her tutor; off when absent */
+  transcribe?: Transcriber;
 }
 
 export interface ChildRow {
@@ -91,6 +94,13 @@ export interface Contact {
   staff: StaffProfile | null;
 }
 
+/** What an outbox row carries: a text, or a file with its caption and what its sender reads if it cannot go. */
+export type OutboxPayload = Reply & {
+  templateVariables?: Record<string, string>;
+  media?: MediaRef;
+  failure?: { contact_id: string; texts: Record<string, string>; need_id?: string; notes?: Record<string, string> };
+};
+
 /** A decision the database applies together with the replies (see effect_apply). */
 export type Effect =
   | { op: 'profile.consent' }
@@ -101,7 +111,8 @@ export type Effect =
   | { op: 'profile.status'; status: 'active' | 'paused' }
   | { op: 'privacy.forget' }
   | { op: 'profile.redeem'; code: string }
-  | { op: 'messaging.enqueue'; contact_id: string; key: string; kind: string; payload: Reply & { templateVariables?: Record<string, string> } }
+  | { op: 'messaging.enqueue'; contact_id: string; key: string; kind: string; payload: OutboxPayload }
+  | { op: 'needs.note'; need_id: string; body: string }
   | { op: 'staff.invite'; code: string; role: 'tutor' | 'coordinator'; full_name: string; expires_at: string; joined_notice?: { contact_id: string; payload: Reply }[] }
   | { op: 'staff.family_code'; code: string; tutor_id?: string; expires_at: string }
   | { op: 'staff.relink_code'; code: string; family_id: string; expires_at: string }
@@ -119,7 +130,7 @@ export type Effect =
   | { op: 'knowledge.answered'; answer_id: string; entry_id: string; language: string }
   | { op: 'knowledge.feedback'; answer_id: string; helped: boolean }
   | { op: 'needs.take'; need_id: string }
-  | { op: 'needs.reply'; need_id: string; message_id: string; language: string; body: string; translation?: string; translation_language?: string }
+  | { op: 'needs.reply'; need_id: string; message_id: string; language: string; body?: string; translation?: string; translation_language?: string; media?: MediaRef[] }
   | { op: 'needs.resolve'; need_id: string; outcome: NeedOutcome }
   | { op: 'needs.hand'; need_id: string; tutor_id: string }
   | { op: 'calls.follow'; call_id: string; on: boolean }
@@ -138,9 +149,20 @@ export type Effect =
 
 export type NeedCategory = 'health' | 'education' | 'protection' | 'parenting' | 'housing' | 'work' | 'documents' | 'other';
 export type NeedOutcome = 'solved' | 'referred' | 'not_reachable' | 'not_needed';
+/** A file she (or her tutor) sent, as kept with a request and carried by an outbox row; the file itself stays with the provider. */
 export interface MediaRef {
   kind: string;
   ref: string;
+  /** set for files from this version on: the media_refs row and the outbox rows name it */
+  id?: string;
+  channel?: ChannelName;
+  contentType?: string;
+  size?: number;
+  fileName?: string;
+  duration?: number;
+  /** a voice note's words, when transcription is on, and their Italian */
+  transcript?: string;
+  transcriptTranslation?: string;
 }
 export interface NeedOpen {
   op: 'needs.open';
@@ -167,6 +189,8 @@ export interface Turn {
   language?: Language;
   languageConfirmed?: boolean;
   effects?: Effect[];
+  /** ids of her files that could not be passed on (already explained in the replies): no "received" for them */
+  refusedMedia?: string[];
 }
 
 /** The two menus, drawn by the router from the features' items: features reach them here, never by import. */
@@ -212,14 +236,26 @@ export function ask(text: string, choices: Choice[], state: ConversationState): 
  * Messages about a family for the staff who should hear: her tutor, or the coordinators while she has none;
  * each in the reader's language. `render` is told which of the two it writes to, and may add choices.
  */
-export async function staffNotices(ctx: FlowContext, familyId: string, key: string, render: (t: TFunction, lng: Language, toTutor: boolean) => string | Reply): Promise<Effect[]> {
-  type Recipient = { contact_id: string; language: Language };
-  const recipients = await call<{ tutor: Recipient[]; coordinators: Recipient[] }>(ctx.deps.db, 'notice_recipients', { p_family_id: familyId });
-  const toTutor = recipients.tutor.length > 0;
-  return (toTutor ? recipients.tutor : recipients.coordinators).map((r) => {
+export function staffNotices(ctx: FlowContext, familyId: string, key: string, render: (t: TFunction, lng: Language, toTutor: boolean) => string | Reply): Promise<Effect[]>;
+export function staffNotices(ctx: FlowContext, recipients: Recipients, key: string, render: (t: TFunction, lng: Language, toTutor: boolean) => string | Reply): Effect[];
+export function staffNotices(ctx: FlowContext, who: string | Recipients, key: string, render: (t: TFunction, lng: Language, toTutor: boolean) => string | Reply): Effect[] | Promise<Effect[]> {
+  const notices = ({ list, toTutor }: Recipients): Effect[] => list.map((r) => {
     const message = render(ctx.deps.i18n.t(r.language), r.language, toTutor);
     return { op: 'messaging.enqueue', contact_id: r.contact_id, key: `${key}:${r.contact_id}`, kind: 'staff_notice', payload: typeof message === 'string' ? { text: message } : message };
   });
+  return typeof who === 'string' ? staffRecipients(ctx, who).then(notices) : notices(who);
+}
+
+/** Who hears about a family: her tutor, or the coordinators while she has none. */
+export interface Recipients {
+  list: { contact_id: string; language: Language; channel: ChannelName }[];
+  toTutor: boolean;
+}
+export async function staffRecipients(ctx: FlowContext, familyId: string): Promise<Recipients> {
+  type Recipient = Recipients['list'][number];
+  const recipients = await call<{ tutor: Recipient[]; coordinators: Recipient[] }>(ctx.deps.db, 'notice_recipients', { p_family_id: familyId });
+  const toTutor = recipients.tutor.length > 0;
+  return { list: toTutor ? recipients.tutor : recipients.coordinators, toTutor };
 }
 
 /** Throws on an RPC error (keeping its SQLSTATE): the message stays unhandled and the provider redelivers it. */

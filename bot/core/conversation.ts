@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { isLanguage } from '../i18n';
 import { foldChoice } from './languages';
 import { romeDay } from '../time';
@@ -34,10 +35,11 @@ export function resolveChoice(inbound: Inbound, offered: Choice[] | undefined): 
   return hits.length === 1 ? hits[0]!.id : undefined;
 }
 
-function mediaReceipts(deps: CoreDeps, contact: Contact, language: Contact['language'], inbound: Inbound): Reply[] {
-  if (contact.consent !== 'given') return [];
+/** "Thank you, your tutor can see it" for each file passed on; staff and files that could not go get none. */
+function mediaReceipts(deps: CoreDeps, contact: Contact, language: Contact['language'], inbound: Inbound, refused: string[] = []): Reply[] {
+  if (contact.consent !== 'given' || contact.staff) return [];
   const t = herT(deps.i18n.t(language), contact);
-  return (inbound.media ?? []).map((m) => ({ text: t(`media.${m.kind === 'video' ? 'other' : m.kind}`) }));
+  return (inbound.media ?? []).filter((m) => !m.id || !refused.includes(m.id)).map((m) => ({ text: t(`media.${m.kind === 'video' ? 'other' : m.kind}`) }));
 }
 
 /**
@@ -45,7 +47,9 @@ function mediaReceipts(deps: CoreDeps, contact: Contact, language: Contact['lang
  * replies are stored in one transaction. A crash before that leaves the message unhandled, so the
  * provider's redelivery is processed again from the same state.
  */
-export async function handleWith(decide: Decide, deps: CoreDeps, inbound: Inbound): Promise<Handled> {
+export async function handleWith(decide: Decide, deps: CoreDeps, given: Inbound): Promise<Handled> {
+  // each file gets its id now, so the reference stored and the rows that carry it name the same file
+  const inbound: Inbound = given.media?.length ? { ...given, media: given.media.map((m) => ({ ...m, id: m.id ?? randomUUID() })) } : given;
   const nowDate = deps.clock.now();
   const now = nowDate.toISOString();
   const started = await call<{ duplicate: boolean; contact?: Record<string, unknown> }>(deps.db, 'inbound_begin', {
@@ -85,7 +89,7 @@ export async function handleWith(decide: Decide, deps: CoreDeps, inbound: Inboun
   };
   const turn: Turn = await decide(ctx);
   const language = turn.language ?? contact.language;
-  const replies = [...mediaReceipts(deps, contact, language, inbound), ...turn.replies];
+  const replies = [...mediaReceipts(deps, contact, language, inbound, turn.refusedMedia), ...turn.replies];
   // before consent nothing she sends is kept
   const media = contact.consent === 'given' ? inbound.media ?? [] : [];
 
@@ -98,7 +102,7 @@ export async function handleWith(decide: Decide, deps: CoreDeps, inbound: Inboun
     p_language_confirmed: turn.languageConfirmed ?? contact.languageConfirmed,
     p_effects: turn.effects ?? [],
     p_replies: replies,
-    p_media: media.map((m) => ({ kind: m.kind, ref: m.ref, content_type: m.contentType ?? null })),
+    p_media: media.map((m) => ({ id: m.id, kind: m.kind, ref: m.ref, content_type: m.contentType ?? null })),
     p_now: now,
   });
   deps.logger.debug({ channel: inbound.channel, replies: replies.length, effects: turn.effects?.length ?? 0 }, 'inbound handled');

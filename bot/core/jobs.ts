@@ -8,6 +8,8 @@ export interface JobDeps {
   logger: Logger;
   config: Config;
   i18n: Translator;
+  /** deletes a file at Twilio after an erasure (WhatsApp on); absent, such deletions wait */
+  eraseMedia?: (target: string) => Promise<void>;
 }
 
 export type JobSummary = Record<string, unknown>;

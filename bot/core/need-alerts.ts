@@ -37,7 +37,13 @@ export function herWords(t: TFunction, reader: Language, a: Pick<NeedAlert, 'lan
   const lines: string[] = [];
   if (a.body) lines.push(t('staff.needWords', { language: languageName(reader, a.language), words: a.body }));
   if (a.body && a.translation) lines.push(t('staff.needTranslation', { words: a.translation }));
-  for (const m of a.media ?? []) lines.push(t('staff.needMedia', { kind: t(`staff.mediaKind.${m.kind === 'photo' || m.kind === 'voice' || m.kind === 'document' ? m.kind : 'other'}`) }));
+  for (const m of a.media ?? []) {
+    const kind = t(`staff.mediaKind.${m.kind === 'photo' || m.kind === 'voice' || m.kind === 'document' ? m.kind : 'other'}`);
+    // files kept before files travelled are only named; newer ones follow the text as files
+    lines.push(t(m.id && m.channel ? 'staff.needMediaFollows' : 'staff.needMedia', { kind }));
+    if (m.transcript) lines.push(t('staff.needTranscript', { language: languageName(reader, a.language), words: m.transcript }));
+    if (m.transcript && m.transcriptTranslation) lines.push(t('staff.needTranslation', { words: m.transcriptTranslation }));
+  }
   return lines;
 }
 

@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto';
 import type { TFunction } from 'i18next';
 import type { Choice, Reply } from './types';
 import type { Language } from '../i18n';
-import { call, staffNotices, type Effect, type FlowContext, type MediaRef, type NeedCategory, type NeedOpen, type OpenNeed } from './context';
-import { languageName, needRef } from './format';
-import { herWords, needActions, needAlertMessage, type NeedAlert } from './need-alerts';
+import { call, staffNotices, staffRecipients, type Effect, type FlowContext, type MediaRef, type NeedCategory, type NeedOpen, type OpenNeed } from './context';
+import { familyRef, languageName, needRef } from './format';
+import { categoryLabel, herWords, needActions, needAlertMessage, type NeedAlert } from './need-alerts';
+import { mediaDeliveries, type MediaRecipient } from './media';
 
 /** The language staff read and write: translations go to and from it. */
 export const PROGRAMME_LANGUAGE = 'it';
@@ -59,11 +60,12 @@ export interface NeedSpec {
 }
 
 /** Opens a need: stored with her words, and an alert with actions to her tutor (or the coordinators while she has none). */
-export async function openNeed(ctx: FlowContext, spec: NeedSpec): Promise<{ effects: Effect[]; ref: number; id: string }> {
+export async function openNeed(ctx: FlowContext, spec: NeedSpec): Promise<{ effects: Effect[]; ref: number; id: string; replies: Reply[]; refused: string[] }> {
   const family = ctx.contact.family!;
   const ref = Number(await call<number | string>(ctx.deps.db, 'need_ref_next', {}));
   const id = randomUUID();
-  const translated = await translateForStaff(ctx, spec.body);
+  const [translated, media] = await Promise.all([translateForStaff(ctx, spec.body), transcribed(ctx, spec.media ?? [])]);
+  spec = { ...spec, media };
   const open: NeedOpen = {
     op: 'needs.open', id, ref, message_id: randomUUID(), kind: spec.kind, category: spec.category, urgency: spec.urgency, source: spec.source,
     language: ctx.contact.language,
@@ -77,21 +79,39 @@ export async function openNeed(ctx: FlowContext, spec: NeedSpec): Promise<{ effe
     ref, kind: spec.kind, category: spec.category, urgency: spec.urgency, familyRef: family.ref, callerName: family.caller_name,
     district: family.district_name, children: family.children, language: ctx.contact.language, body: spec.body, translation: translated.translation, media: spec.media,
   };
-  const notices = await staffNotices(ctx, family.id, `need:${id}:alert`, (t, lng) => {
+  const recipients = await staffRecipients(ctx, family.id);
+  const notices = staffNotices(ctx, recipients, `need:${id}:alert`, (t, lng) => {
     const message = needAlertMessage(t, lng, { ...alert, context: spec.context?.(t, lng) }, ctx.today);
     return { ...message, choices: [...(message.choices ?? []), ...(spec.actions?.(t, ref) ?? [])] };
   });
-  return { effects: [open, ...notices], ref, id };
+  const files = mediaDeliveries(ctx, { media, recipients: recipients.list, key: `need:${id}:alert`, caption: requestLine(ref, spec.category, family.ref), needId: id });
+  return { effects: [open, ...notices, ...files.effects], ref, id, replies: files.replies, refused: files.refused };
 }
 
-export type HandledNeed = Pick<OpenNeed, 'id' | 'ref'> & { handler_contacts?: { contact_id: string; language: Language }[] };
+/** The caption under a file in staff chats: `N-7 · Health · F-12`. */
+const requestLine = (ref: number, category: string, family: number) => (t: TFunction) => `${needRef(ref)} · ${categoryLabel(t, category)} · ${familyRef(family)}`;
+
+/** Her voice notes with their words, when transcription is on; a transcript is translated for staff like her text. */
+async function transcribed(ctx: FlowContext, media: MediaRef[]): Promise<MediaRef[]> {
+  const { transcribe } = ctx.deps;
+  if (!transcribe || !media.some((m) => m.kind === 'voice')) return media;
+  return Promise.all(media.map(async (m) => {
+    if (m.kind !== 'voice') return m;
+    const transcript = await transcribe.transcribe(m, ctx.contact.language);
+    if (!transcript) return m;
+    const { translation } = await translateForStaff(ctx, transcript);
+    return { ...m, transcript, ...(translation ? { transcriptTranslation: translation } : {}) };
+  }));
+}
+
+export type HandledNeed = Pick<OpenNeed, 'id' | 'ref'> & { category?: string; handler_contacts?: MediaRecipient[] };
 
 /**
  * Her words (and media) added to a need's thread, and passed to whoever handles it; a need nobody handles yet
  * goes to her tutor, or the coordinators while she has none.
  */
-export async function addToNeed(ctx: FlowContext, need: HandledNeed, body: string | undefined, media: MediaRef[]): Promise<Effect[]> {
-  const translated = await translateForStaff(ctx, body);
+export async function addToNeed(ctx: FlowContext, need: HandledNeed, body: string | undefined, given: MediaRef[]): Promise<{ effects: Effect[]; replies: Reply[]; refused: string[] }> {
+  const [translated, media] = await Promise.all([translateForStaff(ctx, body), transcribed(ctx, given)]);
   const messageId = randomUUID();
   const family = ctx.contact.family!;
   const render = (tt: TFunction, reader: Language): Reply => ({
@@ -102,11 +122,12 @@ export async function addToNeed(ctx: FlowContext, need: HandledNeed, body: strin
     choices: needActions(tt, need.ref, ['reply', 'resolve']),
   });
   const key = `need:${need.id}:msg:${messageId}`;
-  const notices: Effect[] = need.handler_contacts?.length
-    ? need.handler_contacts.map((r) => ({ op: 'messaging.enqueue', contact_id: r.contact_id, key: `${key}:${r.contact_id}`, kind: 'staff_notice', payload: render(ctx.deps.i18n.t(r.language), r.language) }))
-    : await staffNotices(ctx, family.id, key, render);
-  return [{ op: 'needs.message', need_id: need.id, message_id: messageId, language: ctx.contact.language, ...(body ? { body } : {}), ...translated, ...(media.length ? { media } : {}) }, ...notices];
+  const recipients = need.handler_contacts?.length ? { list: need.handler_contacts, toTutor: true } : await staffRecipients(ctx, family.id);
+  const notices = staffNotices(ctx, recipients, key, render);
+  const files = mediaDeliveries(ctx, { media, recipients: recipients.list, key, caption: need.category ? requestLine(need.ref, need.category, family.ref) : () => `${needRef(need.ref)} · ${familyRef(family.ref)}`, needId: need.id });
+  return {
+    effects: [{ op: 'needs.message', need_id: need.id, message_id: messageId, language: ctx.contact.language, ...(body ? { body } : {}), ...translated, ...(media.length ? { media } : {}) }, ...notices, ...files.effects],
+    replies: files.replies,
+    refused: files.refused,
+  };
 }
-
-/** Her message's media, as kept references. */
-export const mediaOf = (ctx: FlowContext): MediaRef[] => (ctx.inbound.media ?? []).map((m) => ({ kind: m.kind, ref: m.ref }));

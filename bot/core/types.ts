@@ -20,6 +20,13 @@ export interface InboundMedia {
   /** Twilio MediaUrl or Telegram file_id */
   ref: string;
   contentType?: string;
+  /** bytes, when the provider says (Telegram does; Twilio does not) */
+  size?: number;
+  fileName?: string;
+  /** seconds, for a voice note */
+  duration?: number;
+  /** given by the core when the message is taken, so what it stores and what it sends name the same file */
+  id?: string;
 }
 
 /** One message from a person, whatever the channel it came on. */

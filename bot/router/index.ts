@@ -72,6 +72,8 @@ export function createRouter(features: readonly Feature[]): Router {
       const turn = await f.staffTurn(ctx, staff);
       if (turn) return turn;
     }
+    // a file no step took (she is not replying to a request): say how to send one, rather than drop it
+    if (ctx.inbound.media?.length && !ctx.choice) return staffDone(ctx, t('staff.mediaHowTo'));
     const [word, ...args] = ctx.choice?.startsWith('staff:') ? ctx.choice.slice('staff:'.length).split(':') : ctx.text.startsWith('/') ? ctx.text.slice(1).split(/\s+/) : [];
     const found = composed.command(word);
     if (!word) return menus.staff(ctx, staff);
@@ -193,9 +195,11 @@ export function createRouter(features: readonly Feature[]): Router {
     const stop = !ctx.choice && isKeyword(t, 'stop', ctx.text);
 
     if (!ctx.text && !ctx.choice && ctx.inbound.media?.length) {
+      // a tutor's file goes to the request she is replying to
+      if (contact.staff) return staffTurn(ctx, contact.staff);
       // a photo or a voice note alone: kept (after consent) and acknowledged by the core; it may describe a need
       if (contact.consent === 'given') {
-        const turn = contact.staff ? undefined : ((await herTurn(ctx, true)) ?? (await freeText(ctx)));
+        const turn = (await herTurn(ctx, true)) ?? (await freeText(ctx));
         return turn ?? { replies: [], conversation: state };
       }
       const notYet = { text: t('media.notYet') };

@@ -8,7 +8,8 @@ import { call, type Effect, type FamilyProfile, type FlowContext, type MediaRef,
 import { numbersFor } from '../core/emergency';
 import { firstName, needRef } from '../core/format';
 import { hasPhrase, isHelpPlea, isKeyword } from '../core/keywords';
-import { addToNeed, mediaOf, openNeed } from '../core/needs';
+import { addToNeed, openNeed } from '../core/needs';
+import { mediaOf } from '../core/media';
 
 /** Self-harm is a health matter for her tutor; everything else heard here is protection. */
 const categoryOf = (concepts: Concept[]): NeedCategory => (concepts.length && concepts.every((c) => c === 'self_harm') ? 'health' : 'protection');
@@ -48,18 +49,21 @@ async function familyForSafety(ctx: FlowContext): Promise<{ family: FamilyProfil
  * to her tutor); her words join a request already urgent rather than opening a second one. Her words are in `lng`,
  * the language they were heard in.
  */
-async function urgentRequest(ctx: FlowContext, lng: Language, concepts: Concept[], body: string | undefined, media: MediaRef[], urgency: 'urgent' | 'normal'): Promise<{ effects: Effect[]; ref: number; already: boolean }> {
+async function urgentRequest(ctx: FlowContext, lng: Language, concepts: Concept[], body: string | undefined, media: MediaRef[], urgency: 'urgent' | 'normal'): Promise<{ effects: Effect[]; ref: number; already: boolean; replies: Reply[]; refused: string[] }> {
   const { family, effects } = await familyForSafety(ctx);
   const speaking: FlowContext = { ...ctx, contact: { ...ctx.contact, family, language: lng } };
   const open = family.needs?.find((n) => n.urgency === 'urgent');
-  if (open && urgency === 'urgent') return { effects: [...effects, ...(await addToNeed(speaking, open, body, media))], ref: open.ref, already: true };
+  if (open && urgency === 'urgent') {
+    const added = await addToNeed(speaking, open, body, media);
+    return { effects: [...effects, ...added.effects], ref: open.ref, already: true, replies: added.replies, refused: added.refused };
+  }
   const beforeConsent = ctx.contact.consent !== 'given';
   const opened = await openNeed(speaking, {
     kind: 'need', category: categoryOf(concepts), urgency, source: 'danger', body, media,
     details: { concepts, heard_in: lng, ...(beforeConsent ? { before_consent: true } : {}) },
     context: (t) => [t('staff.safetyHeard', { concepts: concepts.map((c) => t(`staff.safetyConcept.${c}`)).join(', ') }), ...(beforeConsent ? [t('staff.safetyBeforeConsent')] : [])].join('\n'),
   });
-  return { effects: [...effects, ...opened.effects], ref: opened.ref, already: false };
+  return { effects: [...effects, ...opened.effects], ref: opened.ref, already: false, replies: opened.replies, refused: opened.refused };
 }
 
 /** What she is told after the numbers: who knows now, and that they will write to her here. */
@@ -88,7 +92,8 @@ async function certain(ctx: FlowContext, lng: Language, concepts: Concept[], bod
   const t = ctx.deps.i18n.t(lng);
   const opened = await urgentRequest(ctx, lng, concepts, body, media, 'urgent');
   return {
-    replies: [{ text: numbersFor(t, lng, concepts) }, told(ctx, t, opened.ref, opened.already)],
+    replies: [{ text: numbersFor(t, lng, concepts) }, told(ctx, t, opened.ref, opened.already), ...opened.replies],
+    refusedMedia: opened.refused,
     // a registered mother finds her menu again with her next word; before consent she is not asked anything now
     conversation: ctx.contact.consent === 'given' ? {} : { ...resume, step: 'safety.open' },
     language: lng,
@@ -189,8 +194,8 @@ export async function safetyStep(ctx: FlowContext, next: (ctx: FlowContext) => P
     const t = ctx.deps.i18n.t(lng);
     const media = mediaOf(ctx);
     if (!ctx.text && !media.length) return undefined;
-    const effects = await addToNeed({ ...ctx, contact: { ...ctx.contact, language: lng } }, open, ctx.text || undefined, media);
-    return { replies: [{ text: t('safety.passedOn') }], conversation: state, effects };
+    const added = await addToNeed({ ...ctx, contact: { ...ctx.contact, language: lng } }, open, ctx.text || undefined, media);
+    return { replies: [{ text: t('safety.passedOn') }, ...added.replies], conversation: state, effects: added.effects, refusedMedia: added.refused };
   }
   return undefined;
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../../bot/clock';
 import { call } from '../../bot/db/rpc';
 import { PROGRAMME_TZ } from '../../bot/time';
 import { housekeeping } from './housekeeping';
+import { mediaPurge } from './media-purge';
 import { reminders } from '../../bot/features/care/job';
 import { calls } from '../../bot/features/calls/job';
 import { broadcasts } from '../../bot/features/broadcasts/job';
@@ -13,7 +14,7 @@ import type { Job, JobDeps, JobSummary } from '../../bot/core/jobs';
 export type { Job, JobDeps, JobSummary };
 
 /** Every scheduled job, in one visible list. */
-export const JOBS: readonly Job[] = [broadcasts, reminders, calls, escalations, needsDigest, checkins, housekeeping];
+export const JOBS: readonly Job[] = [broadcasts, reminders, calls, escalations, needsDigest, checkins, housekeeping, mediaPurge];
 
 export const findJob = (name: string) => JOBS.find((j) => j.name === name);
 

@@ -45,13 +45,13 @@ set search_path = ''
 as $$
   select jsonb_build_object(
     'tutor', coalesce((
-      select jsonb_agg(jsonb_build_object('contact_id', c.id, 'language', c.language))
+      select jsonb_agg(jsonb_build_object('contact_id', c.id, 'language', c.language, 'channel', c.channel))
         from public.family_assignments a
         join public.staff s on s.id = a.tutor_id and s.active
         join public.contacts c on c.staff_id = s.id
        where a.family_id = p_family_id and a.ended_at is null), '[]'::jsonb),
     'coordinators', coalesce((
-      select jsonb_agg(jsonb_build_object('contact_id', c.id, 'language', c.language))
+      select jsonb_agg(jsonb_build_object('contact_id', c.id, 'language', c.language, 'channel', c.channel))
         from public.staff s join public.contacts c on c.staff_id = s.id
        where s.role = 'coordinator' and s.active), '[]'::jsonb));
 $$;

@@ -76,6 +76,35 @@ create index media_refs_contact_idx on public.media_refs (contact_id);
 alter table public.media_refs enable row level security;
 
 -- ----------------------------------------------------------------------------
+-- Media links opened: a link to a file streams once
+-- ----------------------------------------------------------------------------
+create table public.media_fetches (
+  -- the signed link's nonce
+  nonce text primary key,
+  outbox_id bigint not null,
+  fetched_at timestamptz not null
+);
+comment on table public.media_fetches is 'Each signed media link (PUBLIC_URL/media/<token>) already opened, so it streams its file once; pruned by housekeeping.';
+create index media_fetches_at_idx on public.media_fetches (fetched_at);
+alter table public.media_fetches enable row level security;
+
+-- ----------------------------------------------------------------------------
+-- Files to delete at the provider after an erasure
+-- ----------------------------------------------------------------------------
+create table public.media_purge (
+  id bigint generated always as identity primary key,
+  -- a Twilio media URL, or message:<MM sid> for every file of a message the bot sent
+  target text not null unique,
+  attempts int not null default 0,
+  not_before timestamptz not null,
+  error text,
+  queued_at timestamptz not null
+);
+comment on table public.media_purge is 'Files at Twilio of a person who erased her data, to delete through the Media resource; a row goes when its deletion is done.';
+create index media_purge_due_idx on public.media_purge (not_before);
+alter table public.media_purge enable row level security;
+
+-- ----------------------------------------------------------------------------
 -- WhatsApp templates for business-initiated messages outside the 24-hour window
 -- ----------------------------------------------------------------------------
 create table public.message_templates (
@@ -208,8 +237,8 @@ begin
     perform public.effect_apply(p_contact_id, v_effect, p_now);
   end loop;
 
-  insert into public.media_refs (contact_id, provider_message_id, kind, ref, content_type, received_at)
-  select p_contact_id, p_provider_message_id, m->>'kind', m->>'ref', m->>'content_type', p_now
+  insert into public.media_refs (id, contact_id, provider_message_id, kind, ref, content_type, received_at)
+  select coalesce((m->>'id')::uuid, gen_random_uuid()), p_contact_id, p_provider_message_id, m->>'kind', m->>'ref', m->>'content_type', p_now
     from jsonb_array_elements(coalesce(p_media, '[]'::jsonb)) m
   on conflict (provider_message_id, ref) do nothing;
 
@@ -345,6 +374,38 @@ end;
 $$;
 
 -- ----------------------------------------------------------------------------
+-- outbox_media_failed: a file that could not be delivered for good. Its
+-- sender is told in her language what happened (the texts came with the row,
+-- one per problem: too_large, unsupported, unreachable, named in the error as
+-- "media <problem>") and the request keeps a note.
+-- ----------------------------------------------------------------------------
+create function public.outbox_media_failed(p_row public.outbox, p_error text, p_now timestamptz)
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_failure jsonb := p_row.payload -> 'failure';
+  v_problem text := coalesce(substring(p_error from 'media (too_large|unsupported|unreachable)'), 'unreachable');
+begin
+  if v_failure is null then
+    return;
+  end if;
+  insert into public.outbox (idempotency_key, contact_id, channel, kind, priority, payload, not_before, created_at, updated_at)
+  select 'media_failed:' || p_row.id, c.id, c.channel, 'media_failed', 1, jsonb_build_object('text', v_failure -> 'texts' ->> v_problem), p_now, p_now, p_now
+    from public.contacts c
+   where c.id = (v_failure ->> 'contact_id')::uuid and v_failure -> 'texts' ->> v_problem is not null
+  on conflict (idempotency_key) do nothing;
+  if v_failure ? 'need_id' then
+    insert into public.need_messages (need_id, author, language, body, created_at)
+    select n.id, 'note', 'it', v_failure -> 'notes' ->> v_problem, p_now
+      from public.needs n where n.id = (v_failure ->> 'need_id')::uuid and v_failure -> 'notes' ->> v_problem is not null;
+  end if;
+end;
+$$;
+
+-- ----------------------------------------------------------------------------
 -- outbox_record: what the provider said. Ignored when the lease moved to
 -- another dispatcher meanwhile. Returns the row's new status.
 --   sent          → sent, with the provider's message id
@@ -399,6 +460,7 @@ begin
     v_result := 'failed';
   elsif p_outcome = 'permanent' then
     update public.outbox set status = 'failed', error_kind = 'permanent', error = p_error, lease_until = null, updated_at = p_now where id = p_id;
+    perform public.outbox_media_failed(v_row, p_error, p_now);
     v_result := 'failed';
   elsif p_outcome = 'no_template' then
     update public.outbox set status = 'held', error_kind = 'no_template', error = p_error, lease_until = null, claimed_by = null, updated_at = p_now where id = p_id;
@@ -448,9 +510,17 @@ begin
       update public.contacts set status = 'unreachable', unreachable_reason = 'provider error 21610: opted out', updated_at = p_now where id = v_row.contact_id;
       update public.outbox set status = 'failed', error_kind = 'contact_gone', error = 'contact unreachable: provider error 21610', updated_at = p_now
        where contact_id = v_row.contact_id and status in ('pending', 'held');
+    elsif v_row.payload ? 'media' and p_error_code in ('63019', '11200') and v_row.attempts < 5 then
+      -- the provider could not fetch the file from our link: a new link later, like any retry
+      update public.outbox set status = 'pending', delivery_status = p_status, error_kind = 'retry', claimed_by = null, lease_until = null,
+             not_before = p_now + make_interval(secs => 30 * 2 ^ v_row.attempts),
+             error = 'provider error ' || p_error_code || ': media unreachable', updated_at = p_now where id = v_row.id;
     else
       update public.outbox set status = 'failed', delivery_status = p_status, error_kind = 'permanent',
              error = 'provider error ' || coalesce(p_error_code, 'unknown'), updated_at = p_now where id = v_row.id;
+      perform public.outbox_media_failed(v_row, 'media ' || case when p_error_code in ('11751') then 'too_large'
+                                                            when p_error_code in ('63021') then 'unsupported'
+                                                            else 'unreachable' end, p_now);
     end if;
   elsif coalesce((v_rank ->> p_status)::int, -1) > coalesce((v_rank ->> v_row.delivery_status)::int, -1) then
     update public.outbox set delivery_status = p_status, updated_at = p_now where id = v_row.id;
@@ -590,21 +660,100 @@ stable
 set search_path = ''
 as $$
   select jsonb_build_object(
+    -- what was sent and when, never the files nor their provider links
     'files', coalesce((
-      select jsonb_agg(jsonb_build_object('kind', m.kind, 'ref', m.ref, 'received_at', m.received_at) order by m.received_at)
+      select jsonb_agg(jsonb_build_object('kind', m.kind, 'content_type', m.content_type, 'received_at', m.received_at) order by m.received_at)
         from public.media_refs m where m.contact_id = p_contact_id), '[]'::jsonb),
+    'files_received', coalesce((
+      select jsonb_agg(jsonb_build_object('kind', o.payload -> 'media' ->> 'kind', 'sent_at', o.sent_at) order by o.sent_at)
+        from public.outbox o where o.contact_id = p_contact_id and o.kind = 'media' and o.status = 'sent'), '[]'::jsonb),
     'messages_waiting', (select count(*) from public.outbox o where o.contact_id = p_contact_id and o.status in ('pending', 'held')));
 $$;
 
 -- ----------------------------------------------------------------------------
--- messaging_erase: her erasure: her queue and the files she sent
+-- messaging_erase: her erasure: her queue and the references to her files;
+-- the files Twilio keeps (hers, and copies the bot sent on WhatsApp, to her
+-- or with her file to her tutor) are queued for deletion at Twilio
 -- ----------------------------------------------------------------------------
-create function public.messaging_erase(p_contact_id uuid)
+create function public.messaging_erase(p_contact_id uuid, p_now timestamptz)
 returns void
 language sql
 volatile
 set search_path = ''
 as $$
+  insert into public.media_purge (target, not_before, queued_at)
+  select target, p_now, p_now from (
+    select m.ref as target
+      from public.media_refs m
+      join public.contacts c on c.id = m.contact_id and c.channel = 'whatsapp'
+     where m.contact_id = p_contact_id
+    union
+    select 'message:' || o.provider_message_id
+      from public.outbox o
+     where o.channel = 'whatsapp' and o.kind = 'media' and o.provider_message_id is not null
+       and (o.contact_id = p_contact_id
+            or o.payload -> 'media' ->> 'id' in (select m.id::text from public.media_refs m where m.contact_id = p_contact_id))
+  ) t
+  on conflict (target) do nothing;
   delete from public.outbox where contact_id = p_contact_id;
   delete from public.media_refs where contact_id = p_contact_id;
+$$;
+
+-- ----------------------------------------------------------------------------
+-- media_open: a signed media link being opened. The file, when the outbox row
+-- it names carries it and the link was not opened before; null otherwise.
+-- ----------------------------------------------------------------------------
+create function public.media_open(p_outbox_id bigint, p_media_id text, p_nonce text, p_now timestamptz)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_media jsonb;
+begin
+  select o.payload -> 'media' into v_media
+    from public.outbox o
+   where o.id = p_outbox_id and o.payload -> 'media' ->> 'id' = p_media_id and o.status in ('sending', 'sent');
+  if v_media is null then
+    return null;
+  end if;
+  insert into public.media_fetches (nonce, outbox_id, fetched_at) values (p_nonce, p_outbox_id, p_now)
+  on conflict (nonce) do nothing;
+  if not found then
+    return null;
+  end if;
+  return jsonb_build_object('channel', v_media ->> 'channel', 'ref', v_media ->> 'ref', 'content_type', v_media ->> 'contentType',
+                            'file_name', v_media ->> 'fileName', 'kind', v_media ->> 'kind');
+end;
+$$;
+
+-- ----------------------------------------------------------------------------
+-- media_purge_due: files at Twilio waiting to be deleted, oldest first
+-- ----------------------------------------------------------------------------
+create function public.media_purge_due(p_now timestamptz, p_limit int)
+returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+  select coalesce(jsonb_agg(jsonb_build_object('id', p.id, 'target', p.target, 'attempts', p.attempts) order by p.id), '[]'::jsonb)
+    from (select * from public.media_purge where not_before <= p_now order by id limit p_limit) p;
+$$;
+
+-- ----------------------------------------------------------------------------
+-- media_purge_done: a deletion done (the row goes) or failed (tried again
+-- later, waiting longer each time, at most a day)
+-- ----------------------------------------------------------------------------
+create function public.media_purge_done(p_id bigint, p_ok boolean, p_error text, p_now timestamptz)
+returns void
+language sql
+volatile
+set search_path = ''
+as $$
+  delete from public.media_purge where id = p_id and p_ok;
+  update public.media_purge
+     set attempts = attempts + 1, error = left(p_error, 500),
+         not_before = p_now + least(interval '1 day', make_interval(mins => power(2, least(attempts, 11))::int))
+   where id = p_id and not p_ok;
 $$;

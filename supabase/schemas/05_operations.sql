@@ -84,6 +84,7 @@ declare
   v_runs int;
   v_codes int;
   v_forgotten int;
+  v_links int;
 begin
   delete from public.inbound_log where received_at < p_before;
   get diagnostics v_inbound = row_count;
@@ -94,6 +95,9 @@ begin
   delete from public.contacts
    where consent = 'declined' and family_id is null and staff_id is null and conversation = '{}'::jsonb and updated_at < p_before;
   get diagnostics v_forgotten = row_count;
-  return jsonb_build_object('inbound_ids_pruned', v_inbound, 'job_runs_pruned', v_runs, 'codes_pruned', v_codes, 'declined_contacts_deleted', v_forgotten);
+  delete from public.media_fetches where fetched_at < p_before;
+  get diagnostics v_links = row_count;
+  return jsonb_build_object('inbound_ids_pruned', v_inbound, 'job_runs_pruned', v_runs, 'codes_pruned', v_codes, 'declined_contacts_deleted', v_forgotten,
+                            'media_links_pruned', v_links);
 end;
 $$;

@@ -44,7 +44,8 @@ create table public.need_messages (
   id uuid primary key default gen_random_uuid(),
   seq bigint generated always as identity,
   need_id uuid not null references public.needs (id) on delete cascade,
-  author text not null check (author in ('family', 'staff')),
+  -- a note is the programme's own line on the request (a file that could not be delivered)
+  author text not null check (author in ('family', 'staff', 'note')),
   staff_id uuid references public.staff (id) on delete set null,
   language text not null,
   body text check (body is null or length(body) <= 4000),
@@ -414,6 +415,10 @@ begin
             p_effect ->> 'translation_language', coalesce(p_effect -> 'media', '[]'::jsonb), p_now);
     update public.needs set updated_at = p_now where id = v_id;
 
+  when 'note' then
+    insert into public.need_messages (need_id, author, language, body, created_at)
+    select n.id, 'note', 'it', left(p_effect ->> 'body', 4000), p_now from public.needs n where n.id = v_id;
+
   when 'caller_name' then
     update public.families set caller_name = nullif(btrim(p_effect ->> 'name'), ''), updated_at = p_now where id = p_family_id;
 
@@ -429,8 +434,9 @@ begin
     v_staff := public.need_access(p_contact_id, v_id);
     select * into v_need from public.needs where id = v_id for update;
     if v_need.status = 'resolved' then raise exception 'need already resolved' using errcode = 'P0001'; end if;
-    insert into public.need_messages (id, need_id, author, staff_id, language, body, translation, translation_language, created_at)
-    values (coalesce((p_effect ->> 'message_id')::uuid, gen_random_uuid()), v_id, 'staff', v_staff.id, p_effect ->> 'language', p_effect ->> 'body', p_effect ->> 'translation', p_effect ->> 'translation_language', p_now);
+    insert into public.need_messages (id, need_id, author, staff_id, language, body, translation, translation_language, media, created_at)
+    values (coalesce((p_effect ->> 'message_id')::uuid, gen_random_uuid()), v_id, 'staff', v_staff.id, p_effect ->> 'language', p_effect ->> 'body', p_effect ->> 'translation', p_effect ->> 'translation_language',
+            coalesce(p_effect -> 'media', '[]'::jsonb), p_now);
     -- replying is taking charge
     update public.needs
        set status = 'in_charge', taken_by = coalesce(taken_by, v_staff.id), taken_at = coalesce(taken_at, p_now),

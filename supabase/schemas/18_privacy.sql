@@ -33,7 +33,7 @@ set search_path = ''
 as $$
 begin
   perform public.families_erase(p_family_id, p_now);
-  perform public.messaging_erase(p_contact_id);
+  perform public.messaging_erase(p_contact_id, p_now);
   perform public.contacts_erase(p_contact_id, p_now);
 end;
 $$;

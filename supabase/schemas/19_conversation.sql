@@ -72,7 +72,7 @@ as $$
           select jsonb_agg(jsonb_build_object('id', n.id, 'ref', n.ref, 'kind', n.kind, 'category', n.category, 'status', n.status,
                                               'urgency', n.urgency, 'handler', s.full_name,
                                               'handler_contacts', coalesce((
-                                                select jsonb_agg(jsonb_build_object('contact_id', hc.id, 'language', hc.language))
+                                                select jsonb_agg(jsonb_build_object('contact_id', hc.id, 'language', hc.language, 'channel', hc.channel))
                                                   from public.contacts hc where hc.staff_id = s.id and s.active), '[]'::jsonb))
                            order by n.updated_at desc)
             from public.needs n left join public.staff s on s.id = coalesce(n.taken_by, n.assignee_id)

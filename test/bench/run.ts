@@ -15,6 +15,7 @@ import { handleInbound } from '../../bot/app';
 import { createApp } from '../../functions/server';
 import { telegramWebhookHandler } from '../../functions/telegram-webhook';
 import { freePort, runScript, waitForHealthy } from '../support/processes';
+import { benchMedia } from './media';
 
 /** `npm run bench`: prints figures; not a timed test. Each entry says what it measures. */
 
@@ -558,7 +559,7 @@ async function benchLimits() {
   }
 }
 
-const BENCHES: Record<string, () => Promise<void>> = { order: benchOrder, safety: benchSafety, questions: benchQuestions, start: benchStart, rpc: benchRpc, inbound: benchInbound, outbound: benchOutbound, onboarding: benchOnboarding, reminders: benchReminders, calls: benchCalls, broadcast: benchBroadcast, limits: benchLimits };
+const BENCHES: Record<string, () => Promise<void>> = { order: benchOrder, safety: benchSafety, questions: benchQuestions, start: benchStart, rpc: benchRpc, inbound: benchInbound, outbound: benchOutbound, onboarding: benchOnboarding, reminders: benchReminders, calls: benchCalls, broadcast: benchBroadcast, limits: benchLimits, media: benchMedia };
 
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(BENCHES)) {

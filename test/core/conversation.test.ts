@@ -74,8 +74,9 @@ describe('the first conversation', () => {
     await handleInbound(deps, { channel: 'whatsapp', providerId: '+393331112222', providerMessageId: 'MM0a', choiceId: 'lang:it' });
     await handleInbound(deps, { channel: 'whatsapp', providerId: '+393331112222', providerMessageId: 'MM0b', choiceId: 'consent:yes' });
     const out = await photo('MM1');
-    // no tutor yet: the programme's team sees it
-    expect(out.replies.map((r) => r.text)).toEqual([i18n.t('it')('media.photo', { context: 'team' })]);
+    // no tutor yet: the programme's team sees it, in a request of its own
+    expect(out.replies.map((r) => r.text)[0]).toBe(i18n.t('it')('media.photo', { context: 'team' }));
+    expect(await t.sql.query(`select jsonb_array_length(m.media)::int as files from public.needs n join public.need_messages m on m.need_id = n.id`)).toEqual([{ files: 1 }]);
     const refs = await t.sql.query<{ kind: string; ref: string }>('select kind, ref from public.media_refs');
     expect(refs).toEqual([{ kind: 'photo', ref: 'https://media/1' }]);
   });

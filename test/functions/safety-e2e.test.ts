@@ -60,8 +60,8 @@ describe('danger in a first message, through grammY and the Telegram emulator', 
       select n.urgency, (select count(*)::int from public.need_messages m where m.need_id = n.id) as n,
              (select count(*)::int from public.need_messages m where m.need_id = n.id and jsonb_array_length(m.media) > 0) as media
         from public.needs n`);
-    // one urgent request; the voice note joined it
-    expect(rows).toEqual([{ urgency: 'urgent', n: 2, media: 1 }]);
+    // one urgent request; her caption joined it, the voice note did not: before consent nothing she sends is fetched
+    expect(rows).toEqual([{ urgency: 'urgent', n: 2, media: 0 }]);
     const alerts = (await s.emulator.waitForMessages(TOKEN, COORDINATOR_CHAT, seenByCoordinator + 2, 10_000)).slice(seenByCoordinator);
     expect(alerts[0]!.text).toContain('🆘 URGENTE');
   });

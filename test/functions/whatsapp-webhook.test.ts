@@ -64,8 +64,11 @@ describe('WhatsApp through Twilio, both directions', () => {
     const refs = await t.sql.query<{ kind: string; ref: string }>('select kind, ref from public.media_refs order by received_at, kind');
     expect(refs.map((r) => r.kind).sort()).toEqual(['document', 'photo', 'voice']);
     expect(refs.every((r) => r.ref.includes('/Media/ME'))).toBe(true);
-    // no tutor yet: the programme's team sees them
-    expect(s.emulator.messagesTo(MOTHER).slice(before).map((m) => m.body)).toEqual(['photo', 'voice', 'document'].map((k) => i18n.t('it')(`media.${k}`, { context: 'team' })));
+    // no tutor yet: the programme's team sees them, in one request the first file opened
+    const said = s.emulator.messagesTo(MOTHER).slice(before).map((m) => m.body);
+    expect(said.filter((b) => b.startsWith('Grazie'))).toEqual(['photo', 'voice', 'document'].map((k) => i18n.t('it')(`media.${k}`, { context: 'team' })));
+    expect(await t.sql.query(`select jsonb_array_length(m.media)::int as files from public.needs n join public.need_messages m on m.need_id = n.id order by m.seq`)).toEqual([{ files: 1 }, { files: 1 }, { files: 1 }]);
+    expect(await count('needs')).toBe(1);
   });
 
   it('refuses a forged post (bad signature, other URL, other token) with 403 and stores nothing', async () => {

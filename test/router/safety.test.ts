@@ -89,7 +89,7 @@ describe('danger heard first, in any state', () => {
     const { replies } = await handleInbound(deps, { channel: 'telegram', providerId: 'cap1', providerMessageId: 'cap-1', text: 'look what he did to my arm, he hit me', media: [{ kind: 'photo', ref: 'file-123' }] });
     expect(texts(replies).some((r) => r.includes('1522'))).toBe(true);
     const thread = await t.sql.query<{ media: { ref: string }[] }>('select media from public.need_messages');
-    expect(thread[0]!.media).toEqual([{ kind: 'photo', ref: 'file-123' }]);
+    expect(thread[0]!.media).toEqual([{ id: expect.stringMatching(/^[0-9a-f-]{36}$/), kind: 'photo', ref: 'file-123', channel: 'telegram' }]);
   });
 
   it.each([

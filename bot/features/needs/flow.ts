@@ -7,16 +7,19 @@ import { ask, call, type Effect, type FlowContext, type MediaRef, type NeedCateg
 import { firstName, languageName, needRef } from '../../core/format';
 import { evictionHelp } from '../../core/calls';
 import { emergencyText } from '../../core/emergency';
-import { addToNeed, mediaOf, openNeed, servicesNear, type HandledNeed } from '../../core/needs';
+import { addToNeed, openNeed, servicesNear, type HandledNeed } from '../../core/needs';
+import { mediaOf } from '../../core/media';
 
 /** The programme's areas, as rights (italy.md, "The programme the bot serves"), and "something else". */
 export const CATEGORIES: NeedCategory[] = ['health', 'education', 'protection', 'parenting', 'housing', 'work', 'documents', 'other'];
 
 /** What she writes while her tutor is handling a need: added to its thread and passed to her tutor. */
-async function relay(ctx: FlowContext, need: OpenNeed & HandledNeed, body: string | undefined, media: MediaRef[]): Promise<Turn> {
-  const effects = await addToNeed(ctx, need, body, media);
+async function relay(ctx: FlowContext, need: OpenNeed & HandledNeed, body: string | undefined, media: MediaRef[], receiptEnough = false): Promise<Turn> {
+  const added = await addToNeed(ctx, need, body, media);
   const to = need.handler ? firstName(need.handler) : ctx.t('needs.yourTutor');
-  return { replies: [{ text: ctx.t('needs.relayed', { tutor: to }) }], conversation: ctx.contact.conversation, effects };
+  // a file that could not go is explained instead of "passed on" when it was all she sent
+  const relayed = !receiptEnough && (body || added.refused.length < media.length) ? [{ text: ctx.t('needs.relayed', { tutor: to }) }] : [];
+  return { replies: [...relayed, ...added.replies], conversation: ctx.contact.conversation, effects: added.effects, refusedMedia: added.refused };
 }
 
 /** The need her tutor is handling now, if any: what she writes goes there. */
@@ -177,12 +180,13 @@ export async function needsStep(ctx: FlowContext): Promise<Turn | undefined> {
       if (need) {
         const relayed = await relay(ctx, need, ctx.text || undefined, media);
         const menu = ctx.menus.main(ctx);
-        return { ...menu, replies: [{ text: t('needs.urgentSent') }, ...menu.replies], effects: relayed.effects };
+        return { ...menu, replies: [{ text: t('needs.urgentSent') }, ...relayed.replies.slice(1), ...menu.replies], effects: relayed.effects, refusedMedia: relayed.refusedMedia };
       }
     }
     const category = state.category ?? 'other';
     const opened = await openNeed(ctx, { kind: 'need', category, urgency: 'normal', source: 'menu', body: ctx.text || undefined, media });
-    return sentToTutor(ctx, category, opened.ref, opened.effects);
+    const sent = await sentToTutor(ctx, category, opened.ref, opened.effects);
+    return { ...sent, replies: [...sent.replies, ...opened.replies], refusedMedia: opened.refused };
   }
 
   if (state.step === 'kb.feedback' && (ctx.choice === 'kb:yes' || ctx.choice === 'kb:no')) {
@@ -214,6 +218,16 @@ export async function freeText(ctx: FlowContext): Promise<Turn | undefined> {
   if (!ctx.text && !media.length) return undefined;
   const need = activeNeed(ctx);
   if (need) return relay(ctx, need, ctx.text || undefined, media);
+  // a file with a request of hers still open joins it (three photos of one letter are one request)
+  const open = media.length && !ctx.text ? ctx.contact.family.needs?.[0] : undefined;
+  // the file's own receipt says who sees it
+  if (open) return relay(ctx, open, undefined, media, true);
+  if (media.length) {
+    // a photo or a voice note (with or without words), nothing open: a request of its own, so her tutor sees or hears it
+    const opened = await openNeed(ctx, { kind: 'need', category: 'other', urgency: 'normal', source: 'text', body: ctx.text || undefined, media });
+    const sent = await sentToTutor(ctx, 'other', opened.ref, opened.effects);
+    return { ...sent, replies: [...sent.replies, ...opened.replies], refusedMedia: opened.refused };
+  }
   // a command typed by a mother (/take …) is not a question for her tutor
   if (!ctx.text || ctx.text.startsWith('/')) return undefined;
   return question(ctx, ctx.text, false);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { differenceInHours,  parseISO } from 'date-fns';
 import type { TFunction } from 'i18next';
-import type { Choice } from '../../core/types';
+import type { ChannelName, Choice } from '../../core/types';
+import { mediaDeliveries, mediaOf } from '../../core/media';
 import type { Language } from '../../i18n';
 import { ask, call, type ChildRow, type Effect, type FlowContext, type MediaRef, type NeedOutcome, type StaffProfile, type Turn } from '../../core/context';
 import { isKeyword } from '../../core/keywords';
@@ -28,7 +29,7 @@ interface NeedCard {
   assignee: { id: string; ref: number; name: string } | null;
   family: { id: string; ref: number; caller_name: string | null; district: string | null; children: ChildRow[] };
   contacts: { contact_id: string; channel: string; language: Language; last_inbound_at: string | null; status: string }[];
-  thread: { id: string; author: 'family' | 'staff'; language: string; body: string | null; translation: string | null; media: MediaRef[]; at: string; staff: string | null }[];
+  thread: { id: string; author: 'family' | 'staff' | 'note'; language: string; body: string | null; translation: string | null; media: MediaRef[]; at: string; staff: string | null }[];
 }
 
 /** Requests per page of /needs: two buttons each keeps a page to a dozen choices. */
@@ -57,7 +58,8 @@ export async function staffNeedsTurn(ctx: FlowContext, staff: StaffProfile): Pro
   const state = ctx.contact.conversation as { step?: string; needRef?: number };
   const tap = /^need:(take|reply|resolve|hand|outcome|handto|show):(\d+)(?::(\w+))?$/.exec(ctx.choice ?? '');
   if (tap) return act(ctx, staff, tap[1]!, Number(tap[2]), tap[3] ? [tap[3]] : []);
-  if (state.step === 'staff.reply' && ctx.text && !ctx.text.startsWith('/') && !ctx.choice && !isKeyword(t, 'menu', ctx.text)) {
+  const withFile = (ctx.inbound.media?.length ?? 0) > 0;
+  if (state.step === 'staff.reply' && (ctx.text || withFile) && !ctx.text.startsWith('/') && !ctx.choice && !isKeyword(t, 'menu', ctx.text)) {
     return act(ctx, staff, 'send', state.needRef, [ctx.text]);
   }
   return undefined;
@@ -94,7 +96,9 @@ async function act(ctx: FlowContext, staff: StaffProfile, verb: string, ref: num
         ref: card.ref, kind: card.kind, category: card.category, urgency: card.urgency, familyRef: card.family.ref, callerName: card.family.caller_name,
         district: card.family.district, children: card.family.children, language: card.language ?? 'it',
       }, ctx.today);
-      const thread = card.thread.slice(-THREAD_SHOWN).map((m) => m.author === 'family'
+      const thread = card.thread.slice(-THREAD_SHOWN).map((m) => m.author === 'note'
+        ? t('staff.threadNote', { age: ageOf(t, m.at, ctx.now), words: m.body ?? '' })
+        : m.author === 'family'
         ? [t('staff.threadHer', { age: ageOf(t, m.at, ctx.now) }), ...herWords(t, ctx.contact.language, { language: m.language, body: m.body ?? undefined, translation: m.translation ?? undefined, media: m.media })].join('\n')
         : t('staff.threadStaff', { name: firstName(m.staff ?? ''), age: ageOf(t, m.at, ctx.now), words: m.body ?? '' }));
       const text = [head.text.split('\n').slice(0, -1).join('\n'), needStatus(t, card), ...thread].join('\n\n');
@@ -118,6 +122,8 @@ async function act(ctx: FlowContext, staff: StaffProfile, verb: string, ref: num
 
     case 'send': {
       const body = (rest[0] ?? '').trim();
+      const media = mediaOf(ctx);
+      if (media.length) return sendReply(ctx, staff, card, body, media);
       if (!body) return { replies: [{ text: t('staff.replyPrompt', { need: needRef(card.ref), family: familyRef(card.family.ref) }) }], conversation: { step: 'staff.reply', needRef: card.ref } };
       if (body.length > 3000) return { replies: [{ text: t('staff.replyTooLong') }], conversation: { step: 'staff.reply', needRef: card.ref } };
       return sendReply(ctx, staff, card, body);
@@ -170,16 +176,23 @@ async function act(ctx: FlowContext, staff: StaffProfile, verb: string, ref: num
 }
 
 /** Her tutor's reply: stored in the thread, translated when on, and sent to her; on WhatsApp outside the window it waits behind a template. */
-async function sendReply(ctx: FlowContext, staff: StaffProfile, card: NeedCard, body: string): Promise<Turn> {
+async function sendReply(ctx: FlowContext, staff: StaffProfile, card: NeedCard, body: string, media: MediaRef[] = []): Promise<Turn> {
   const { t, deps } = ctx;
   const messageId = randomUUID();
   const tutorName = firstName(staff.name);
   const herLanguage = card.contacts[0]?.language ?? (card.language as Language | null) ?? 'it';
-  const translation = deps.translate && herLanguage !== ctx.contact.language ? await deps.translate.translate(body, ctx.contact.language, herLanguage) : undefined;
+  const translation = body && deps.translate && herLanguage !== ctx.contact.language ? await deps.translate.translate(body, ctx.contact.language, herLanguage) : undefined;
   const effects: Effect[] = [{
-    op: 'needs.reply', need_id: card.id, message_id: messageId, language: ctx.contact.language, body,
+    op: 'needs.reply', need_id: card.id, message_id: messageId, language: ctx.contact.language, ...(body ? { body } : {}),
     ...(translation ? { translation, translation_language: herLanguage } : {}),
+    ...(media.length ? { media } : {}),
   }];
+  // her tutor's files reach her as files, each under "from your tutor"
+  const files = mediaDeliveries(ctx, {
+    media, key: `need:${card.id}:reply:${messageId}`, needId: card.id,
+    recipients: card.contacts.map((c) => ({ contact_id: c.contact_id, language: c.language, channel: c.channel as ChannelName })),
+    caption: (tt) => tt('needs.fromTutorFile', { tutor: tutorName }),
+  });
   let waiting = false;
   for (const c of card.contacts) {
     const tt = deps.i18n.t(c.language);
@@ -191,9 +204,10 @@ async function sendReply(ctx: FlowContext, staff: StaffProfile, card: NeedCard, 
       // the template goes now; the reply is held by the channel until she answers, then goes at once
       effects.push({ op: 'messaging.enqueue', contact_id: c.contact_id, key: `need:${card.id}:waiting:${messageId}:${c.contact_id}`, kind: 'tutor_waiting', payload: { text: tt('needs.tutorWaiting', { tutor: tutorName }), templateVariables: { 1: tutorName } } });
     }
-    effects.push({ op: 'messaging.enqueue', contact_id: c.contact_id, key: `need:${card.id}:reply:${messageId}:${c.contact_id}`, kind: 'tutor_reply', payload: { text } });
+    if (body) effects.push({ op: 'messaging.enqueue', contact_id: c.contact_id, key: `need:${card.id}:reply:${messageId}:${c.contact_id}`, kind: 'tutor_reply', payload: { text } });
   }
-  const lead = [t('staff.replySent', { need: needRef(card.ref) }), waiting ? t('staff.replyWaiting') : ''].filter(Boolean).join('\n');
+  effects.push(...files.effects);
+  const lead = [t('staff.replySent', { need: needRef(card.ref) }), waiting ? t('staff.replyWaiting') : '', ...files.replies.map((r) => r.text)].filter(Boolean).join('\n');
   return { ...staffDone(ctx, lead, needActions(t, card.ref, ['reply', 'resolve'])), effects };
 }
 

@@ -1,5 +1,8 @@
 import { ask, call, type FlowContext, type Turn } from '../../core/context';
 import { chunkText, childLine, euros, firstName, formatDate } from '../../core/format';
+import { romeDay } from '../../time';
+
+const FILES_LISTED = 10;
 
 interface Export {
   contact: { channel: string; id: string; language: string; consent: string; consent_at: string | null };
@@ -7,7 +10,8 @@ interface Export {
     ref: string; district: string | null; tutor: string | null; children: { name: string | null; birth_date: string | null; due_date: string | null }[];
     calls?: { kind: string; isee_max: number | null; documents: string[]; documents_ready: string[]; eligibility_answers: Record<string, string>; applied_at: string | null }[];
   };
-  files: unknown[];
+  files: { kind: string; received_at: string }[];
+  files_received?: { kind: string; sent_at: string }[];
 }
 
 export function privacyMenu(ctx: FlowContext): Turn {
@@ -41,7 +45,14 @@ function summary(ctx: FlowContext, data: Export): string {
       if (parts.length) lines.push(`• ${t(`calls.kind.${c.kind}.name`)}: ${parts.join('; ')}`);
     }
   }
-  if (data.files.length) lines.push(`• ${t('privacy.summaryFiles', { count: data.files.length })}`);
+  if (data.files.length) {
+    // what she sent, by day and kind (the newest first); the files themselves stay with the provider
+    lines.push(`• ${t('privacy.summaryFiles', { count: data.files.length })}`);
+    const newest = [...data.files].reverse();
+    for (const f of newest.slice(0, FILES_LISTED)) lines.push(`   – ${formatDate(lng, romeDay(new Date(f.received_at)))}: ${t(`media.kind.${['photo', 'voice', 'document'].includes(f.kind) ? f.kind : 'other'}`)}`);
+    if (newest.length > FILES_LISTED) lines.push('   – …');
+  }
+  if (data.files_received?.length) lines.push(`• ${t('privacy.summaryFilesReceived', { count: data.files_received.length })}`);
   return lines.join('\n');
 }
 

@@ -58,7 +58,9 @@ describe('her data, her rights', () => {
     const [contact] = await t.sql.query<Record<string, unknown>>(`select channel, provider_id, language, consent, consent_source from public.contacts where provider_id = '5550001'`);
     expect(data.contact).toMatchObject({ channel: contact!.channel, id: contact!.provider_id, language: contact!.language, consent: contact!.consent, consent_source: contact!.consent_source });
     expect(data.family).toMatchObject({ district: expect.stringContaining('Municipio 2'), tutor: 'Giulia Bianchi', children: [{ name: 'Sara', birth_date: '2025-02-01', due_date: null }] });
-    expect(data.files).toEqual([expect.objectContaining({ kind: 'photo', ref: 'AgACAgQAAxkBAAIB' })]);
+    // what was sent and when, never the provider's reference to the file
+    expect(data.files).toEqual([{ kind: 'photo', content_type: 'image/jpeg', received_at: expect.any(String) }]);
+    expect(JSON.stringify(data)).not.toContain('AgACAgQAAxkBAAIB');
   });
 
   it('erases her, her family, her children and her requests after a confirmation, leaving no row that names them', async () => {
