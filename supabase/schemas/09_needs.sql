@@ -204,7 +204,7 @@ declare
 begin
   return coalesce((
     select jsonb_agg(jsonb_build_object('id', s.id, 'ref', s.ref, 'name', s.full_name, 'role', s.role,
-                                        'contacts', coalesce((select jsonb_agg(jsonb_build_object('contact_id', c.id, 'language', c.language))
+                                        'contacts', coalesce((select jsonb_agg(jsonb_build_object('contact_id', c.id, 'language', c.language, 'channel', c.channel))
                                                                 from public.contacts c where c.staff_id = s.id), '[]'::jsonb))
                      order by s.role desc, s.full_name)
       from public.staff s where s.active and s.id <> v_staff.id), '[]'::jsonb);

@@ -163,6 +163,23 @@ describe('files travel between a mother and her tutor, across channels', () => {
     expect(got.mediaUrls[0]).toMatch(new RegExp(`^${s.url}/media/`));
   });
 
+  it('a request handed to a colleague takes her last files with it', async () => {
+    await setUp();
+    const [colleague] = await t.sql.query<{ ref: string }>(`with st as (insert into public.staff (role, full_name) values ('tutor', 'Paola Neri') returning id, ref)
+      , c as (insert into public.contacts (channel, provider_id, language, language_confirmed, consent, staff_id) select 'telegram', '2002', 'it', true, 'given', st.id from st)
+      select ref::text from st`);
+    const other = { id: 2002, firstName: 'Paola', languageCode: 'it' };
+    s.telegram.userSends(TOKEN, other, '/needs');
+    await s.telegram.waitForMessages(TOKEN, other.id, 1, 10_000);
+    const photo = await openRequest();
+    const ref = await needRef();
+    s.telegram.userSends(TOKEN, TUTOR, `/hand N-${ref} T-${colleague!.ref}`);
+    const handed = await until(() => s.telegram.chat(TOKEN, other.id).find((m) => m.photo));
+    expect(handed.caption).toMatch(new RegExp(`^N-${ref} · `));
+    expect(Buffer.from(s.telegram.file(TOKEN, handed.photo!.at(-1)!.file_id)!.bytes)).toEqual(Buffer.from(s.telegram.file(TOKEN, photo.photo!.at(-1)!.file_id)!.bytes));
+    expect(s.telegram.chat(TOKEN, other.id).some((m) => m.text?.includes(it_('staff.handedBy', { name: 'Giulia Bianchi' })))).toBe(true);
+  });
+
   it('the media link: only a valid, unexpired, unaltered token for its own row streams, and no secret is ever shown or logged', async () => {
     await setUp();
     await openRequest();

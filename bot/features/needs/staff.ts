@@ -7,7 +7,7 @@ import type { Language } from '../../i18n';
 import { ask, call, type ChildRow, type Effect, type FlowContext, type MediaRef, type NeedOutcome, type StaffProfile, type Turn } from '../../core/context';
 import { isKeyword } from '../../core/keywords';
 import { ageOf, familyRef, firstName, languageName, needRef, staffRef } from '../../core/format';
-import {  herWords, needActions, needAlertMessage, needButtons, needLine, type ListedNeed } from '../../core/need-alerts';
+import { categoryLabel, herWords, needActions, needAlertMessage, needButtons, needLine, type ListedNeed } from '../../core/need-alerts';
 import { pageArg, pageOf, staffDone } from '../../core/staff-ui';
 
 /** WhatsApp lets a business write freely only this long after her last message. */
@@ -144,7 +144,7 @@ async function act(ctx: FlowContext, staff: StaffProfile, verb: string, ref: num
 
     case 'hand':
     case 'handto': {
-      const targets = await call<{ id: string; ref: number; name: string; role: string; contacts: { contact_id: string; language: Language }[] }[]>(deps.db, 'need_hand_targets', { p_contact_id: ctx.contact.id });
+      const targets = await call<{ id: string; ref: number; name: string; role: string; contacts: { contact_id: string; language: Language; channel: ChannelName }[] }[]>(deps.db, 'need_hand_targets', { p_contact_id: ctx.contact.id });
       const wanted = verb === 'handto' ? Number(rest[0]) : rest[0] ? /^T-?(\d+)$/i.exec(rest[0])?.[1] : undefined;
       if (wanted === undefined) {
         if (!targets.length) return done(t('staff.handNobody'));
@@ -167,7 +167,13 @@ async function act(ctx: FlowContext, staff: StaffProfile, verb: string, ref: num
         }, ctx.today);
         effects.push({ op: 'messaging.enqueue', contact_id: c.contact_id, key: `need:${card.id}:handed:${ctx.inbound.providerMessageId}:${c.contact_id}`, kind: 'staff_notice', payload: alert });
       }
-      return { ...done(t('staff.handed', { need: needRef(card.ref), name: target.name })), effects };
+      // the alert says her files follow: they do, to the colleague who now has the request
+      const files = mediaDeliveries(ctx, {
+        media: last?.media ?? [], recipients: target.contacts, key: `need:${card.id}:handed:${ctx.inbound.providerMessageId}`, needId: card.id,
+        caption: (tt) => `${needRef(card.ref)} · ${categoryLabel(tt, card.category)} · ${familyRef(card.family.ref)}`,
+      });
+      effects.push(...files.effects);
+      return { ...done([t('staff.handed', { need: needRef(card.ref), name: target.name }), ...files.replies.map((r) => r.text)].join('\n')), effects };
     }
 
     default:
