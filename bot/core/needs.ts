@@ -88,8 +88,9 @@ export async function openNeed(ctx: FlowContext, spec: NeedSpec): Promise<{ effe
   return { effects: [open, ...notices, ...files.effects], ref, id, replies: files.replies, refused: files.refused };
 }
 
-/** The caption under a file in staff chats: `N-7 · Health · F-12`. */
-const requestLine = (ref: number, category: string, family: number) => (t: TFunction) => `${needRef(ref)} · ${categoryLabel(t, category)} · ${familyRef(family)}`;
+/** The caption under a file in staff chats: `N-7 · Health · F-12` (the area left out when unknown). */
+export const requestLine = (ref: number, category: string | undefined, family: number) => (t: TFunction) =>
+  [needRef(ref), ...(category ? [categoryLabel(t, category)] : []), familyRef(family)].join(' · ');
 
 /** Her voice notes with their words, when transcription is on; a transcript is translated for staff like her text. */
 async function transcribed(ctx: FlowContext, media: MediaRef[]): Promise<MediaRef[]> {
@@ -124,7 +125,7 @@ export async function addToNeed(ctx: FlowContext, need: HandledNeed, body: strin
   const key = `need:${need.id}:msg:${messageId}`;
   const recipients = need.handler_contacts?.length ? { list: need.handler_contacts, toTutor: true } : await staffRecipients(ctx, family.id);
   const notices = staffNotices(ctx, recipients, key, render);
-  const files = mediaDeliveries(ctx, { media, recipients: recipients.list, key, caption: need.category ? requestLine(need.ref, need.category, family.ref) : () => `${needRef(need.ref)} · ${familyRef(family.ref)}`, needId: need.id });
+  const files = mediaDeliveries(ctx, { media, recipients: recipients.list, key, caption: requestLine(need.ref, need.category, family.ref), needId: need.id });
   return {
     effects: [{ op: 'needs.message', need_id: need.id, message_id: messageId, language: ctx.contact.language, ...(body ? { body } : {}), ...translated, ...(media.length ? { media } : {}) }, ...notices, ...files.effects],
     replies: files.replies,

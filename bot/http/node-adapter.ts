@@ -19,15 +19,22 @@ export const DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024;
 /** Telegram's 50 MB upload limit, with room for the multipart framing. */
 export const LOCAL_MAX_BODY_BYTES = 52 * 1024 * 1024;
 
-async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+export interface BodyLimit {
+  maxBodyBytes?: number;
+  /** the answer to a body over the limit; default an empty 413 */
+  tooLarge?: () => Response;
+}
+
+/** The body, or undefined when over the limit: the rest is read and dropped so the client gets the answer, a runaway one is cut off. */
+async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new Error('request body too large');
-    chunks.push(chunk as Buffer);
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size <= maxBytes) chunks.push(chunk);
+    else if (size > 4 * maxBytes) req.destroy();
   }
-  return Buffer.concat(chunks);
+  return size > maxBytes ? undefined : Buffer.concat(chunks, size);
 }
 
 /**
@@ -56,7 +63,9 @@ async function writeBody(body: NodeWebStream<Uint8Array>, res: ServerResponse): 
 const SMALL_BODY_BYTES = 256 * 1024;
 
 /** Turns a Fetch-style handler into a Node request listener. */
-export function toNodeListener(handler: FetchHandler, baseUrl = 'http://localhost', maxBodyBytes = DEFAULT_MAX_BODY_BYTES) {
+export function toNodeListener(handler: FetchHandler, baseUrl = 'http://localhost', limit: BodyLimit = {}) {
+  const maxBodyBytes = limit.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const tooLarge = limit.tooLarge ?? (() => new Response(null, { status: 413 }));
   return async (req: IncomingMessage, res: ServerResponse) => {
     try {
       const url = new URL(req.url ?? '/', baseUrl);
@@ -67,8 +76,9 @@ export function toNodeListener(handler: FetchHandler, baseUrl = 'http://localhos
       }
       const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
       const body = hasBody ? await readBody(req, maxBodyBytes) : undefined;
-      const request = new Request(url, { method: req.method, headers, body: body ? new Uint8Array(body) : undefined });
-      const response = await handler(request, { remoteAddress: req.socket.remoteAddress ?? '', dropConnection: () => res.socket?.destroy() });
+      const response = hasBody && !body
+        ? tooLarge()
+        : await handler(new Request(url, { method: req.method, headers, body: body ? new Uint8Array(body) : undefined }), { remoteAddress: req.socket.remoteAddress ?? '', dropConnection: () => res.socket?.destroy() });
       const outHeaders: Record<string, string | string[]> = {};
       response.headers.forEach((v, k) => {
         const prev = outHeaders[k];
@@ -80,12 +90,12 @@ export function toNodeListener(handler: FetchHandler, baseUrl = 'http://localhos
         return;
       }
       await writeBody(response.body as NodeWebStream, res);
-    } catch (err) {
+    } catch {
       if (res.headersSent) {
         res.destroy();
         return;
       }
-      if (!res.headersSent) res.writeHead((err as Error).message === 'request body too large' ? 413 : 500);
+      res.writeHead(500);
       res.end();
     }
   };
@@ -99,10 +109,10 @@ export interface ServedHandler {
 }
 
 /** Serves a Fetch handler on loopback (port 0 = any free port); used by the server, emulators and tests. */
-export async function serveFetch(handler: FetchHandler, opts: { port?: number; host?: string; maxBodyBytes?: number } = {}): Promise<ServedHandler> {
+export async function serveFetch(handler: FetchHandler, opts: { port?: number; host?: string } & BodyLimit = {}): Promise<ServedHandler> {
   const host = opts.host ?? '127.0.0.1';
   const shownHost = host.includes(':') ? `[${host}]` : host;
-  const server = createServer(toNodeListener(handler, `http://${shownHost}`, opts.maxBodyBytes));
+  const server = createServer(toNodeListener(handler, `http://${shownHost}`, opts));
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

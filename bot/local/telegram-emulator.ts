@@ -24,8 +24,6 @@
  * in another server, by that server's.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type {
   BotCommand,
   File as TelegramFile,
@@ -39,7 +37,7 @@ import type {
   User,
   UserFromGetMe,
 } from 'grammy/types';
-import type { FetchHandler, RequestInfo, ServedHandler } from '../http/node-adapter';
+import { serveFetch, type FetchHandler, type RequestInfo, type ServedHandler } from '../http/node-adapter';
 
 export interface TelegramEmulatorOptions {
   /** ms since epoch; default Date.now */
@@ -260,8 +258,7 @@ const codePoints = (s: string) => [...s].length;
 const newFileId = (kind: TelegramMediaKind) => FILE_ID_PREFIX[kind] + randomBytes(24).toString('base64url');
 const newUniqueId = () => 'AgAD' + randomBytes(8).toString('base64url');
 /** listen() hands the request body over here, so a 50 MB upload is not copied once more into the Request */
-const rawBodies = new WeakMap<Request, Buffer>();
-const bodyOf = async (req: Request): Promise<Buffer> => rawBodies.get(req) ?? Buffer.from(await req.arrayBuffer());
+const bodyOf = async (req: Request): Promise<Buffer> => Buffer.from(await req.arrayBuffer());
 
 function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
@@ -545,82 +542,6 @@ function fileResponse(file: Pick<StoredFile, 'bytes' | 'mimeType'>, method: stri
   });
   const headers = { 'content-type': file.mimeType, 'content-length': String(bytes.length) };
   return new Response(method === 'HEAD' ? null : body, { status: 200, headers });
-}
-
-// ---- listen(): a Node server with Telegram's upload ceiling and streamed answers ----
-
-/** The whole body, or 'too large' once past the cap; the rest is still read so the client hears the 413. */
-async function readNodeBody(req: IncomingMessage): Promise<Buffer | 'too large'> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
-    else if (size > 4 * MAX_REQUEST_BYTES) req.destroy(); // a runaway sender is cut off
-  }
-  return size > MAX_REQUEST_BYTES ? 'too large' : Buffer.concat(chunks, size);
-}
-
-async function writeNodeResponse(res: ServerResponse, response: Response, method: string | undefined) {
-  const headers: Record<string, string> = {};
-  response.headers.forEach((value, key) => (headers[key] = value));
-  res.writeHead(response.status, headers);
-  if (method === 'HEAD' || !response.body) return void res.end();
-  const reader = response.body.getReader();
-  for (let read = await reader.read(); !read.done; read = await reader.read()) {
-    if (!res.write(read.value)) await drainedOrClosed(res);
-    if (res.destroyed) return void (await reader.cancel());
-  }
-  res.end();
-}
-
-const drainedOrClosed = (res: ServerResponse) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      res.off('drain', done).off('close', done);
-      resolve();
-    };
-    res.on('drain', done).on('close', done);
-  });
-
-/** Like the shared Node adapter, but bodies up to 51 MB (it stops at 5 MB), no extra copy in, and answers streamed out. */
-function nodeListener(handler: FetchHandler) {
-  return async (req: IncomingMessage, res: ServerResponse) => {
-    try {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const headers = new Headers();
-      for (const [k, v] of Object.entries(req.headers)) {
-        if (Array.isArray(v)) v.forEach((x) => headers.append(k, x));
-        else if (v !== undefined) headers.set(k, v);
-      }
-      const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readNodeBody(req);
-      // Telegram's front server answers an oversized upload itself; its description, as clients report it (telegraf#913)
-      if (body === 'too large') return await writeNodeResponse(res, apiFailure(new ApiError(413, 'Request Entity Too Large')), req.method);
-      const request = new Request(url, { method: req.method, headers });
-      if (body) rawBodies.set(request, body);
-      const response = await handler(request, { remoteAddress: req.socket.remoteAddress ?? '', dropConnection: () => res.socket?.destroy() });
-      await writeNodeResponse(res, response, req.method);
-    } catch {
-      if (res.headersSent) res.destroy(); // a body that failed midway: the client sees a broken connection
-      else res.writeHead(500).end();
-    }
-  };
-}
-
-async function serveLoopback(handler: FetchHandler, port: number): Promise<ServedHandler> {
-  const server = createServer(nodeListener(handler));
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const actual = (server.address() as AddressInfo).port;
-  const close = () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-  return { url: `http://127.0.0.1:${actual}`, port: actual, server, close };
 }
 
 export function createTelegramEmulator(opts: TelegramEmulatorOptions = {}): TelegramEmulator {
@@ -1385,7 +1306,8 @@ export function createTelegramEmulator(opts: TelegramEmulatorOptions = {}): Tele
   return {
     handle: (req, info) => route(req, info),
     async listen(port = 0) {
-      const served = await serveLoopback(route, port);
+      // Telegram's front server answers an oversized upload itself; its description, as clients report it (telegraf#913)
+      const served = await serveFetch(route, { port, maxBodyBytes: MAX_REQUEST_BYTES, tooLarge: () => apiFailure(new ApiError(413, 'Request Entity Too Large')) });
       servers.add(served);
       const close = async () => {
         if (servers.delete(served)) await served.close();

@@ -3,11 +3,12 @@ import { differenceInHours,  parseISO } from 'date-fns';
 import type { TFunction } from 'i18next';
 import type { ChannelName, Choice } from '../../core/types';
 import { mediaDeliveries, mediaOf } from '../../core/media';
+import { requestLine } from '../../core/needs';
 import type { Language } from '../../i18n';
 import { ask, call, type ChildRow, type Effect, type FlowContext, type MediaRef, type NeedOutcome, type StaffProfile, type Turn } from '../../core/context';
 import { isKeyword } from '../../core/keywords';
 import { ageOf, familyRef, firstName, languageName, needRef, staffRef } from '../../core/format';
-import { categoryLabel, herWords, needActions, needAlertMessage, needButtons, needLine, type ListedNeed } from '../../core/need-alerts';
+import {  herWords, needActions, needAlertMessage, needButtons, needLine, type ListedNeed } from '../../core/need-alerts';
 import { pageArg, pageOf, staffDone } from '../../core/staff-ui';
 
 /** WhatsApp lets a business write freely only this long after her last message. */
@@ -170,7 +171,7 @@ async function act(ctx: FlowContext, staff: StaffProfile, verb: string, ref: num
       // the alert says her files follow: they do, to the colleague who now has the request
       const files = mediaDeliveries(ctx, {
         media: last?.media ?? [], recipients: target.contacts, key: `need:${card.id}:handed:${ctx.inbound.providerMessageId}`, needId: card.id,
-        caption: (tt) => `${needRef(card.ref)} · ${categoryLabel(tt, card.category)} · ${familyRef(card.family.ref)}`,
+        caption: requestLine(card.ref, card.category, card.family.ref),
       });
       effects.push(...files.effects);
       return { ...done([t('staff.handed', { need: needRef(card.ref), name: target.name }), ...files.replies.map((r) => r.text)].join('\n')), effects };

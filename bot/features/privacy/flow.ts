@@ -1,6 +1,7 @@
 import { ask, call, type FlowContext, type Turn } from '../../core/context';
 import { chunkText, childLine, euros, firstName, formatDate } from '../../core/format';
 import { romeDay } from '../../time';
+import { mediaKindName } from '../../core/media';
 
 const FILES_LISTED = 10;
 
@@ -49,7 +50,7 @@ function summary(ctx: FlowContext, data: Export): string {
     // what she sent, by day and kind (the newest first); the files themselves stay with the provider
     lines.push(`• ${t('privacy.summaryFiles', { count: data.files.length })}`);
     const newest = [...data.files].reverse();
-    for (const f of newest.slice(0, FILES_LISTED)) lines.push(`   – ${formatDate(lng, romeDay(new Date(f.received_at)))}: ${t(`media.kind.${['photo', 'voice', 'document'].includes(f.kind) ? f.kind : 'other'}`)}`);
+    for (const f of newest.slice(0, FILES_LISTED)) lines.push(`   – ${formatDate(lng, romeDay(new Date(f.received_at)))}: ${mediaKindName(t, f.kind)}`);
     if (newest.length > FILES_LISTED) lines.push('   – …');
   }
   if (data.files_received?.length) lines.push(`• ${t('privacy.summaryFilesReceived', { count: data.files_received.length })}`);
