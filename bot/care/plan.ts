@@ -63,6 +63,8 @@ interface Slot {
  * A child's plan from the calendar: each item at its offset from the birth (a pregnancy's steps from the due
  * date), never sooner than the minimum gap after the previous dose (done or planned). On the first plan, what is
  * already behind goes in one catch-up summary (see catchUp), and nothing in it is ever reminded one by one.
+ * The job plans in the database (care_plan_children, set-based); this is the reference it is tested against
+ * (test/care/plan-set-based.test.ts), and the spec of the rules.
  */
 export function planChild(calendar: CareItem[], child: ChildToPlan, today: string, rules: PlanRules = DEFAULT_PLAN_RULES): ChildPlan {
   const born = child.birth_date !== null;

@@ -1,5 +1,5 @@
 import { format } from 'date-fns';
-import { DEFAULT_PLAN_RULES, planChild, type CareItem, type ChildToPlan, type PlanRules } from '../../care/plan';
+import { DEFAULT_PLAN_RULES, type PlanRules } from '../../care/plan';
 import { DEFAULT_RULES, reminderMessages, type Candidate } from '../../care/reminders';
 import type { Db } from '../../db/client';
 import { call } from '../../db/rpc';
@@ -7,21 +7,24 @@ import { inRome, romeDay } from '../../time';
 import { queuePages, type Page } from '../../core/paged';
 import type { Job } from '../../core/jobs';
 
-const BATCH = 500;
+/** children per planning call: each page is one short set-based statement, whatever the programme's size */
+export const CHILDREN_PER_PLAN_CALL = 1000;
 /** children per page of reminder candidates: each page is one short call, whatever the programme's size */
 export const CHILDREN_PER_PAGE = 1000;
 
-
-/** Plans every child whose birth (or due) date changed since its last plan, a batch at a time. */
+/**
+ * Plans every child whose birth (or due) date changed since its last plan, a page of children per call: the plan is
+ * computed in the database from the calendar (care_plan_children; planChild in bot/care/plan.ts is its reference).
+ */
 export async function planPending(db: Db, today: string, nowIso: string, rules: PlanRules = DEFAULT_PLAN_RULES): Promise<number> {
-  const calendar = await call<CareItem[]>(db, 'care_items_list', {});
   let planned = 0;
-  for (;;) {
-    const pending = await call<ChildToPlan[]>(db, 'plan_pending', { p_limit: BATCH });
-    if (pending.length === 0) return planned;
-    const plans = pending.map((c) => planChild(calendar, c, today, rules));
-    planned += await call<number>(db, 'plan_store', { p_plans: plans, p_now: nowIso });
-  }
+  let after: string | null = null;
+  do {
+    const page: { planned: number; next: string | null } = await call(db, 'care_plan_pending', { p_after: after, p_limit: CHILDREN_PER_PLAN_CALL, p_today: today, p_soon_days: rules.soonDays, p_now: nowIso });
+    planned += page.planned;
+    after = page.next;
+  } while (after);
+  return planned;
 }
 
 /**

@@ -1,0 +1,266 @@
+-- ============================================================================
+-- Set-based care plans (issue 22): a page of children is planned by a few
+-- set-based statements over the calendar and the children (care_plan_children,
+-- care_plan_pending) instead of a plan computed per child in TypeScript and
+-- stored one child at a time (plan_pending, plan_store, dropped); the day's
+-- reminders are queued in one statement (reminders_enqueue). Only the new and
+-- changed definitions.
+-- ============================================================================
+
+drop function public.plan_pending(int);
+drop function public.plan_store(jsonb, timestamptz);
+drop function public.reminders_enqueue(jsonb, timestamptz);
+
+-- ----------------------------------------------------------------------------
+-- care_plan_children: the plans of the given children whose birth (or due)
+-- date changed since their last plan, set-based over the calendar and the
+-- children (a few statements for them all, no loop per child); returns how
+-- many were planned. Each item sits at
+-- its offset from the birth (a pregnancy's steps from the due date: months
+-- first, then days), never sooner than min_gap_days after the previous dose of
+-- its group (done or planned). On a child's first plan, what is already past
+-- its window is late (behind her, never reminded one by one) and the one
+-- catch-up summary lists (late_at_registration): every late vaccine dose, with
+-- it the open doses due the same day and the later doses of its series due
+-- within p_soon_days (the reminders' "before" days); of the check-ups only the
+-- latest missed, unless the next one is due within 30 days. What she said
+-- (done, booked) is kept; an item no longer in the calendar leaves the plan
+-- unless done. The job plans a page at a time (care_plan_pending); a single
+-- child is the same function with one id.
+-- ----------------------------------------------------------------------------
+create function public.care_plan_children(p_child_ids uuid[], p_today date, p_soon_days int, p_now timestamptz)
+returns int
+language plpgsql
+volatile
+set search_path = ''
+-- a page is tens of thousands of rows: sorted in memory, and no JIT compilation costing more than the statement
+set work_mem = '64MB'
+set jit = off
+as $$
+declare
+  v_ids uuid[];
+  v_anchors date[];
+  v_first boolean[];
+begin
+  -- the children to plan: new, or their birth (or due) date changed since their last plan
+  select coalesce(array_agg(c.id), '{}'), coalesce(array_agg(coalesce(c.birth_date, c.due_date)), '{}'),
+         coalesce(array_agg(c.planned_for is null and not exists (select 1 from public.child_plan p where p.child_id = c.id)), '{}')
+    into v_ids, v_anchors, v_first
+    from unnest(p_child_ids) u (id)
+    join public.children c on c.id = u.id
+   where c.planned_for is distinct from coalesce(c.birth_date, c.due_date);
+  if cardinality(v_ids) = 0 then
+    return 0;
+  end if;
+
+  -- the page's plans, one row per child and item, in a table of this transaction only: analyzed, so that the
+  -- statements over it join by hash whatever the page's size
+  drop table if exists pg_temp.care_plan_rows;
+  create temporary table care_plan_rows (
+    child_id uuid not null, first_plan boolean not null, anchor date not null, code text not null, kind text not null,
+    group_key text not null, dose int not null, due_on date not null, window_end date not null, done boolean not null,
+    late boolean not null, catchup boolean not null default false
+  ) on commit drop;
+
+  insert into pg_temp.care_plan_rows (child_id, first_plan, anchor, code, kind, group_key, dose, due_on, window_end, done, late)
+  with kids as (
+    select k.id, k.anchor, c.birth_date is not null as born, k.first_plan
+      from unnest(v_ids, v_anchors, v_first) k (id, anchor, first_plan)
+      join public.children c on c.id = k.id
+  ),
+  calendar as (
+    -- a born child's items, or a pregnancy's steps; each group's doses in order
+    select i.code, i.kind, i.group_key, i.dose, i.offset_months, i.offset_days, i.window_days, i.min_gap_days,
+           row_number() over (partition by i.kind = 'pregnancy', i.group_key order by i.dose, i.code) as rank
+      from public.care_items i
+     where i.active
+  ),
+  item as (
+    -- each item at its offset (months first, then days); a series starts again at its first dose, at a dose
+    -- without a minimum gap and after a dose done; gaps: the minimum gaps of the series so far
+    select k.id as child_id, k.first_plan, k.anchor, i.code, i.kind, i.group_key, i.dose, i.rank, i.window_days, i.min_gap_days,
+           (k.anchor + make_interval(months => i.offset_months))::date + i.offset_days as at_offset, d.done_on,
+           count(*) filter (where i.rank = 1 or i.min_gap_days is null or d.done_on is not null) over series as restart,
+           (sum(coalesce(i.min_gap_days, 0)) over series)::int as gaps
+      from kids k
+      join calendar i on (i.kind = 'pregnancy') = not k.born
+      left join public.child_plan d on d.child_id = k.id and d.item_code = i.code and d.status = 'done'
+    window series as (partition by k.id, i.group_key order by i.rank)
+  ),
+  reach as (
+    -- how far each dose pushes the later ones of its stretch: the day it was done (else at its offset), less the gaps so far
+    select t.*, max(coalesce(t.done_on, t.at_offset) - t.gaps) over (partition by t.child_id, t.group_key, t.restart order by t.rank) as reach
+      from item t
+  )
+  -- a dose at its offset, or its gap after the previous dose (done, else planned), whichever is later
+  select r.child_id, r.first_plan, r.anchor, r.code, r.kind, r.group_key, r.dose, x.due_on, x.due_on + r.window_days, r.done_on is not null,
+         r.first_plan and r.done_on is null and x.due_on + r.window_days < p_today
+    from (select r.*, lag(r.reach) over (partition by r.child_id, r.group_key order by r.rank) as reached from reach r) r
+    cross join lateral (select case when r.min_gap_days is null or r.reached is null then r.at_offset
+                                    else greatest(r.at_offset, r.reached + r.gaps) end as due_on) x;
+  analyze pg_temp.care_plan_rows;
+
+  -- the first plan's one catch-up summary
+  with recursive early as (
+    -- all it can take in of the vaccines: open doses due by p_today + p_soon_days
+    select p.child_id, p.code, p.late, p.due_on, p.group_key, dense_rank() over (partition by p.child_id, p.group_key order by p.dose) as dose_rank
+      from pg_temp.care_plan_rows p
+     where p.first_plan and p.kind = 'vaccine' and not p.done and p.due_on <= p_today + p_soon_days
+  ),
+  pulls as materialized (
+    -- a dose in it takes in the doses of the same day, and the next doses of its series
+    select a.child_id, a.code as from_code, b.code as to_code
+      from early a join early b on b.child_id = a.child_id and b.due_on = a.due_on and b.code <> a.code
+    union all
+    select a.child_id, a.code, b.code
+      from early a join early b on b.child_id = a.child_id and b.group_key = a.group_key and b.dose_rank = a.dose_rank + 1
+  ),
+  vaccines as (
+    -- every dose past its window, and what they take in
+    select e.child_id, e.code from early e where e.late
+    union
+    select p.child_id, p.to_code from vaccines v join pulls p on p.child_id = v.child_id and p.from_code = v.code
+  ),
+  checkups as (
+    select p.child_id, p.code, p.late, p.due_on,
+           max(p.due_on) filter (where p.late) over (partition by p.child_id) as missed_until,
+           p.late and row_number() over (partition by p.child_id, p.late order by p.due_on desc, p.group_key collate "C" desc, p.dose desc, p.code collate "C" desc) = 1 as latest_missed
+      from pg_temp.care_plan_rows p
+     where p.first_plan and p.kind = 'checkup'
+  ),
+  caught as (
+    select v.child_id, v.code from vaccines v
+    union all
+    -- of the check-ups only the latest missed, unless the next one is due within 30 days: that visit covers it
+    select c.child_id, c.code
+      from (select c.*, bool_or(not c.late and c.due_on > c.missed_until and c.due_on <= p_today + 30) over (partition by c.child_id) as covered
+              from checkups c) c
+     where c.latest_missed and not c.covered
+  )
+  update pg_temp.care_plan_rows p set catchup = true
+    from caught c
+   where p.child_id = c.child_id and p.code = c.code;
+
+  -- stored: what she said (done, booked) is kept; an item no longer in the calendar leaves the plan unless done.
+  -- Late or in the catch-up: 'overdue', never reminded one by one; late_at_registration: in the catch-up.
+  delete from public.child_plan d
+   where d.child_id = any (v_ids)
+     and d.status <> 'done'
+     and not exists (select 1 from pg_temp.care_plan_rows p where p.child_id = d.child_id and p.code = d.item_code);
+  insert into public.child_plan (child_id, item_code, due_on, window_end, status, late_at_registration, updated_at)
+  select p.child_id, p.code, p.due_on, p.window_end, case when p.late or p.catchup then 'overdue' else 'planned' end, p.catchup, p_now
+    from pg_temp.care_plan_rows p
+  on conflict (child_id, item_code) do update
+     set due_on = excluded.due_on, window_end = excluded.window_end, updated_at = p_now
+   where public.child_plan.status <> 'done';
+  update public.children c set planned_for = k.anchor
+    from unnest(v_ids, v_anchors) k (id, anchor)
+   where c.id = k.id;
+  drop table pg_temp.care_plan_rows;
+  return cardinality(v_ids);
+end;
+$$;
+
+-- ----------------------------------------------------------------------------
+-- care_plan_pending: one page of the children to plan (new, or whose birth or
+-- due date changed), after p_after in id order, planned by
+-- care_plan_children: {planned, next}, next null on the last page. Each page
+-- is one short call, whatever the programme's size.
+-- ----------------------------------------------------------------------------
+create function public.care_plan_pending(p_after uuid, p_limit int, p_today date, p_soon_days int, p_now timestamptz)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_ids uuid[];
+begin
+  select array_agg(s.id order by s.id) into v_ids
+    from (select c.id from public.children c
+           where (p_after is null or c.id > p_after)
+             and c.planned_for is distinct from coalesce(c.birth_date, c.due_date)
+           order by c.id
+           limit greatest(p_limit, 1)) s;
+  return jsonb_build_object(
+    'planned', case when v_ids is null then 0 else public.care_plan_children(v_ids, p_today, p_soon_days, p_now) end,
+    'next', case when cardinality(v_ids) >= greatest(p_limit, 1) then v_ids[cardinality(v_ids)] end);
+end;
+$$;
+
+-- ----------------------------------------------------------------------------
+-- reminders_enqueue: the job's messages, each once by its key, in one
+-- statement. A message with choices carries its question, which becomes hers
+-- when it is sent; a second question for her on the same day waits for the
+-- next free day (in the order given), so at most one numbered reminder menu
+-- is open at a time. Returns how many were queued.
+-- p_messages: [{contact_id, key, kind, payload, not_before, question}]
+-- ----------------------------------------------------------------------------
+create function public.reminders_enqueue(p_messages jsonb, p_now timestamptz)
+returns int
+language sql
+volatile
+set search_path = ''
+as $$
+  with recursive message as (
+    select e.ord, e.m ->> 'key' as key, (e.m ->> 'contact_id')::uuid as contact_id, e.m ->> 'kind' as kind,
+           e.m -> 'payload' as payload, e.m -> 'question' as question, e.m ? 'question' as asks,
+           (e.m ->> 'not_before')::timestamptz as not_before
+      from jsonb_array_elements(p_messages) with ordinality e (m, ord)
+  ),
+  fresh as (
+    -- what is queued: the first message of each key not queued before, to a contact that exists
+    select distinct on (m.key) m.*, c.channel
+      from message m
+      join public.contacts c on c.id = m.contact_id
+     where not exists (select 1 from public.outbox o where o.idempotency_key = m.key)
+     order by m.key, m.ord
+  ),
+  asking as (
+    select f.key, f.contact_id, f.not_before, row_number() over (partition by f.contact_id order by f.ord) as n
+      from fresh f
+     where f.asks
+  ),
+  busy as (
+    -- the days (Rome) on which a question for her is still to send or was sent
+    select o.contact_id, array_agg(distinct (o.not_before at time zone 'Europe/Rome')::date) as days
+      from public.outbox o
+     where o.contact_id in (select a.contact_id from asking a)
+       and o.question is not null
+       and o.status in ('pending', 'sending', 'sent', 'held')
+     group by o.contact_id
+  ),
+  placed as (
+    -- her questions one after the other: each on the first of its day and the next ones that is still free
+    select a.contact_id, a.n, a.key, s.shift, b.days || ((a.not_before + s.shift * interval '1 day') at time zone 'Europe/Rome')::date as days
+      from asking a
+      cross join lateral (select coalesce((select y.days from busy y where y.contact_id = a.contact_id), '{}') as days) b
+      cross join lateral (select min(g) as shift from generate_series(0, cardinality(b.days)) g
+                           where not ((a.not_before + g * interval '1 day') at time zone 'Europe/Rome')::date = any (b.days)) s
+     where a.n = 1
+    union all
+    select a.contact_id, a.n, a.key, s.shift, p.days || ((a.not_before + s.shift * interval '1 day') at time zone 'Europe/Rome')::date
+      from placed p
+      join asking a on a.contact_id = p.contact_id and a.n = p.n + 1
+      cross join lateral (select min(g) as shift from generate_series(0, cardinality(p.days)) g
+                           where not ((a.not_before + g * interval '1 day') at time zone 'Europe/Rome')::date = any (p.days)) s
+  ),
+  queued as (
+    insert into public.outbox (idempotency_key, contact_id, channel, kind, priority, payload, question, not_before, created_at, updated_at)
+    select f.key, f.contact_id, f.channel, f.kind, 5, f.payload, f.question, f.not_before + coalesce(p.shift, 0) * interval '1 day', p_now, p_now
+      from fresh f
+      left join placed p on p.key = f.key
+     order by f.ord
+    on conflict (idempotency_key) do nothing
+    returning 1
+  )
+  select count(*)::int from queued;
+$$;
+
+-- supabase/schemas/99_grants.sql covers new objects when run whole; a later migration grants its own
+revoke execute on function public.care_plan_children(uuid[], date, int, timestamptz), public.care_plan_pending(uuid, int, date, int, timestamptz),
+  public.reminders_enqueue(jsonb, timestamptz)
+  from public, anon, authenticated;
+grant execute on function public.care_plan_children(uuid[], date, int, timestamptz), public.care_plan_pending(uuid, int, date, int, timestamptz),
+  public.reminders_enqueue(jsonb, timestamptz)
+  to service_role;
