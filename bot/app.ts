@@ -5,6 +5,7 @@
 import { FEATURES } from './features';
 import { createRouter } from './router';
 import { handleWith, type CoreDeps, type Handled } from './core/conversation';
+import type { InboundMetrics } from './core/context';
 import type { Inbound } from './core/types';
 import type { Clock } from './clock';
 import type { Config } from './config';
@@ -22,7 +23,24 @@ export const router = createRouter(FEATURES);
 export const STAFF_COMMANDS = router.commands;
 export const commandsFor = router.commandsFor;
 
-export const handleInbound = (deps: CoreDeps, inbound: Inbound): Promise<Handled> => handleWith(router.decide, deps, inbound);
+/**
+ * One message in, whatever the entry point (either webhook, long polling, the playground, a replayed spool):
+ * counted and timed here, where a duplicate is known and every path passes, when deps.metrics is set.
+ */
+export async function handleInbound(deps: CoreDeps, inbound: Inbound): Promise<Handled> {
+  const metrics = deps.metrics;
+  if (!metrics) return handleWith(router.decide, deps, inbound);
+  // a duration, not a date: a monotonic timer rather than the injected clock (which tests stop)
+  const t0 = performance.now();
+  try {
+    const handled = await handleWith(router.decide, deps, inbound);
+    metrics.onInbound(inbound.channel, handled.duplicate ? 'duplicate' : 'handled', (performance.now() - t0) / 1000);
+    return handled;
+  } catch (err) {
+    metrics.onInbound(inbound.channel, 'failed', (performance.now() - t0) / 1000);
+    throw err;
+  }
+}
 
 export interface CoreParts {
   config: Pick<Config, 'translate'>;
@@ -36,6 +54,8 @@ export interface CoreParts {
   safety?: DangerMatcher;
   /** voice notes' words for staff, when TRANSCRIBE_URL is set */
   transcribe?: Transcriber;
+  /** inbound counted and timed (functions/metrics.ts) */
+  metrics?: InboundMetrics;
 }
 
 /** The core's dependencies, built once at start: the knowledge base, the danger matcher, machine translation when configured. */
@@ -47,6 +67,7 @@ export function composeCore(parts: CoreParts): { core: CoreDeps; handle: (inboun
     safety: parts.safety ?? dangerMatcher(),
     ...(config.translate ? { translate: libreTranslate({ ...config.translate, logger }) } : {}),
     ...(parts.transcribe ? { transcribe: parts.transcribe } : {}),
+    ...(parts.metrics ? { metrics: parts.metrics } : {}),
   };
   return { core, handle: (inbound) => handleInbound(core, inbound) };
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 
 /** Raised when the environment is wrong; its message is the one line shown to the person starting the bot. */
@@ -27,9 +28,15 @@ const schema = z.object({
   ),
   PUBLIC_URL: z.preprocess((v) => (v === '' ? undefined : v), httpUrl.optional()),
   DATA_DIR: z.preprocess((v) => (v === undefined || v === '' ? '.data' : v), z.string()),
+  // a folder on this machine's disk: not a URL, no line breaks or NUL
+  SPOOL_DIR: optional(z.string().regex(/^(?![a-z][a-z0-9+.-]*:\/\/)[^\n\r\0]+$/i, 'must be a folder path on a persistent disk, e.g. /var/lib/family-bot/spool')),
   SUPABASE_URL: z.preprocess((v) => (v === '' ? undefined : v), httpUrl.optional()),
   SUPABASE_SERVICE_ROLE_KEY: optional(z.string().min(20, 'looks too short to be a service-role key')),
   DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string')),
+  DATABASE_POOL_SIZE: z.preprocess(
+    (v) => (v === undefined || v === '' ? '10' : v),
+    z.string().regex(/^\d+$/, 'must be a whole number of connections from 1 to 200').transform(Number).pipe(z.number().int().min(1, 'must be from 1 to 200').max(200, 'must be from 1 to 200')),
+  ),
   TELEGRAM_BOT_TOKEN: optional(z.string().regex(/^\d+:[A-Za-z0-9_-]{20,}$/, 'must look like 123456789:AA… (the token BotFather gave)')),
   TELEGRAM_WEBHOOK_SECRET: optional(z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, 'must be 1–256 characters of A–Z, a–z, 0–9, _ and -')),
   TELEGRAM_API_ROOT: z.preprocess((v) => (v === undefined || v === '' ? 'https://api.telegram.org' : v), httpUrl),
@@ -51,6 +58,11 @@ const schema = z.object({
     (v) => (v === undefined || v === '' ? '8000' : v),
     z.string().regex(/^\d+$/, 'must be a whole number of milliseconds from 500 to 60000').transform(Number).pipe(z.number().int().min(500, 'must be from 500 to 60000').max(60000, 'must be from 500 to 60000')),
   ),
+  METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
+  METRICS_PORT: z.preprocess(
+    (v) => (v === undefined || v === '' ? '9464' : v),
+    z.string().regex(/^\d+$/, 'must be a whole number from 0 (off) to 65535').transform(Number).pipe(z.number().int().max(65535, 'must be from 0 (off) to 65535')),
+  ),
   CHECKIN_MONTHS: z.preprocess(
     (v) => (v === undefined || v === '' ? '3' : v),
     z.string().regex(/^\d+$/, 'must be a whole number of months from 0 (off) to 12').transform(Number).pipe(z.number().int().max(12, 'must be from 0 (off) to 12')),
@@ -63,6 +75,8 @@ export interface Config {
   port: number;
   publicUrl: string;
   dataDir: string;
+  /** the WhatsApp spool's folder: webhooks the database could not take yet (functions/whatsapp-spool.ts) */
+  spoolDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
   /** the first reminder goes this many days before the due day */
   reminderDaysBefore: number;
@@ -72,9 +86,12 @@ export interface Config {
   transcribe: { url: string; apiKey?: string; model: string; timeoutMs: number } | null;
   /** months between two check-ins; 0 = off */
   checkinMonths: number;
+  /** GET /metrics: on the public port behind `Authorization: Bearer <token>` when a token is set, else on 127.0.0.1:port (0 = off) */
+  metrics: { token?: string; port: number };
   database:
     | { kind: 'supabase'; url: string; serviceRoleKey: string }
-    | { kind: 'postgres'; url: string }
+    /** poolSize: connections this process opens (DATABASE_POOL_SIZE); every process opens its own */
+    | { kind: 'postgres'; url: string; poolSize: number }
     | { kind: 'embedded'; dataDir: string };
   telegram: { mode: ChannelMode; token?: string; webhookSecret?: string; apiRoot: string };
   whatsapp: { mode: ChannelMode; accountSid?: string; authToken?: string; from?: string; apiBase: string };
@@ -115,15 +132,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: e.PORT,
     publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
     dataDir: e.DATA_DIR,
+    spoolDir: e.SPOOL_DIR ?? join(e.DATA_DIR, 'spool'),
     logLevel: e.LOG_LEVEL,
     reminderDaysBefore: e.REMINDER_DAYS_BEFORE,
     translate: e.TRANSLATE_URL ? { url: e.TRANSLATE_URL, apiKey: e.TRANSLATE_API_KEY } : null,
     transcribe: e.TRANSCRIBE_URL ? { url: e.TRANSCRIBE_URL, apiKey: e.TRANSCRIBE_API_KEY, model: e.TRANSCRIBE_MODEL, timeoutMs: e.TRANSCRIBE_TIMEOUT_MS } : null,
     checkinMonths: e.CHECKIN_MONTHS,
+    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT },
     database: supabase
       ? { kind: 'supabase', url: e.SUPABASE_URL!, serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY! }
       : e.DATABASE_URL
-        ? { kind: 'postgres', url: e.DATABASE_URL }
+        ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
         : { kind: 'embedded', dataDir: e.DATA_DIR },
     telegram: {
       mode: telegramReal ? 'real' : local ? 'emulated' : 'off',

@@ -15,11 +15,13 @@ import type { TwilioEmulator } from '../bot/local/twilio-emulator';
 import type { Logger } from '../bot/logger';
 import { Dispatcher } from '../bot/outbox/dispatcher';
 import { telegramWebhookHandler } from './telegram-webhook';
-import { whatsappStatusHandler, whatsappWebhookHandler } from './whatsapp-webhook';
+import { whatsappApply, whatsappStatusHandler, whatsappWebhookHandler } from './whatsapp-webhook';
+import { healthProbe, WhatsAppSpool } from './whatsapp-spool';
 import { mediaHandler } from './media';
 import { createMediaSource } from '../bot/channels/media-source';
 import { MEDIA_LINK_TTL_MS, mediaSigner } from '../bot/channels/media-token';
 import { openAiTranscriber } from '../bot/knowledge/transcribe';
+import type { Metrics } from './metrics';
 
 /** Filled in once the channels are up; the server's routes read it on every request. */
 export interface ChannelRoutes {
@@ -28,6 +30,8 @@ export interface ChannelRoutes {
   whatsappStatus?: FetchHandler;
   /** GET /media/<token>: files Twilio fetches for WhatsApp */
   media?: FetchHandler;
+  /** WhatsApp posts waiting on disk for the database: /healthz shows the depth and wakes it */
+  spool?: Pick<WhatsAppSpool, 'depth' | 'wake'>;
   /** local mode: emulators and the playground, by path prefix */
   mounts: { prefix: string; handler: FetchHandler }[];
 }
@@ -53,6 +57,8 @@ export interface ChannelDeps {
   safety?: DangerMatcher;
   /** local mode's emulators and playground, loaded before the server listens (main.ts); loaded here when absent */
   local?: LocalModules;
+  /** inbound counted in the core, sends in each dispatcher (GET /metrics) */
+  metrics?: Pick<Metrics, 'inbound' | 'sends'>;
 }
 
 /** The emulators and the playground: dev-only code, which only local mode loads; a deployment with credentials never does. */
@@ -109,20 +115,23 @@ export async function startChannels(deps: ChannelDeps): Promise<ChannelRuntime> 
     ...(whatsapp ? { twilio: { accountSid: whatsapp.accountSid, authToken: whatsapp.authToken, apiBase: whatsapp.apiBase, ...(config.local ? { mediaOrigins: [config.publicUrl] } : {}) } } : {}),
   });
   const transcribe = config.transcribe ? openAiTranscriber({ ...config.transcribe, source, logger }) : undefined;
-  const { core, handle } = composeCore({ config, logger, clock, db, i18n, links, ...(deps.safety ? { safety: deps.safety } : {}), ...(transcribe ? { transcribe } : {}) });
+  const { core, handle } = composeCore({ config, logger, clock, db, i18n, links, ...(deps.safety ? { safety: deps.safety } : {}), ...(transcribe ? { transcribe } : {}), ...(deps.metrics ? { metrics: deps.metrics.inbound } : {}) });
+  const sends = deps.metrics ? { metrics: deps.metrics.sends } : {};
 
   if (telegram) {
     const channel = createTelegramChannel({ token: telegram.token, apiRoot: telegram.apiRoot, media: source });
     await channel.bot.init();
     links.telegramUsername = channel.bot.botInfo.username;
-    const dispatcher = new Dispatcher({ db, sender: channel, clock, logger });
+    const dispatcher = new Dispatcher({ db, sender: channel, clock, logger, ...sends });
     // long polling runs updates concurrently: keep each chat's in order
     if (!telegram.secret) channel.bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
     connectTelegramToCore(channel, handle, notifyAll);
     channel.bot.catch((err) => logger.error({ err: (err.error as Error)?.message }, 'telegram update failed'));
     if (telegram.secret) {
       await channel.bot.api.setWebhook(`${telegram.webhookBase}/telegram/webhook`, { secret_token: telegram.secret, allowed_updates: ['message', 'callback_query'] });
-      routes.telegramWebhook = telegramWebhookHandler(channel, telegram.secret);
+      const hook = telegramWebhookHandler(channel, telegram.secret);
+      // a handled update proves the database answers: the WhatsApp spool need not wait for its next probe
+      routes.telegramWebhook = async (req, info) => { const res = await hook(req, info); if (res.ok) routes.spool?.wake(); return res; };
     } else {
       await channel.bot.api.deleteWebhook();
       const runner: RunnerHandle = run(channel.bot, { runner: { fetch: { allowed_updates: ['message', 'callback_query'] } } });
@@ -142,9 +151,13 @@ export async function startChannels(deps: ChannelDeps): Promise<ChannelRuntime> 
     const link = (outboxId: number, mediaId: string, now: Date) => `${config.publicUrl}/media/${signer.sign({ outboxId, mediaId, expiresAt: now.getTime() + MEDIA_LINK_TTL_MS })}`;
     const channel = createWhatsAppChannel({ ...whatsapp, statusCallbackUrl: `${config.publicUrl}/whatsapp/status`, choiceHint, media: { link, source } });
     routes.media = mediaHandler({ db, clock, logger, signer, source });
-    const dispatcher = new Dispatcher({ db, sender: channel, clock, logger });
-    routes.whatsappWebhook = whatsappWebhookHandler({ core, authToken: whatsapp.authToken, publicUrl: config.publicUrl, onQueued: notifyAll });
-    routes.whatsappStatus = whatsappStatusHandler({ core, authToken: whatsapp.authToken, publicUrl: config.publicUrl });
+    const dispatcher = new Dispatcher({ db, sender: channel, clock, logger, ...sends });
+    // what the database cannot take now waits on disk, replayed in order (left over by a crash: replayed now)
+    const spool = await WhatsAppSpool.open({ dir: config.spoolDir, logger, clock, apply: whatsappApply({ core, onQueued: notifyAll }), probe: healthProbe(db) });
+    stops.push(() => spool.close());
+    routes.spool = spool;
+    routes.whatsappWebhook = whatsappWebhookHandler({ core, authToken: whatsapp.authToken, publicUrl: config.publicUrl, onQueued: notifyAll, spool });
+    routes.whatsappStatus = whatsappStatusHandler({ core, authToken: whatsapp.authToken, publicUrl: config.publicUrl, spool });
     dispatcher.start();
     stops.push(() => dispatcher.stop());
     dispatchers.push(dispatcher);

@@ -2,13 +2,14 @@ import { systemClock } from '../bot/clock';
 import { ConfigError, loadConfig } from '../bot/config';
 import { announceServer, openDataDoor } from '../bot/db/client';
 import { SquashedHistoryError } from '../bot/db/migrate';
-import { LOCAL_MAX_BODY_BYTES, serveFetch } from '../bot/http/node-adapter';
+import { LOCAL_MAX_BODY_BYTES, serveFetch, type ServedHandler } from '../bot/http/node-adapter';
 import { createLogger } from '../bot/logger';
 import { dangerMatcher } from '../bot/safety/matcher';
 import { createTranslator } from '../bot/i18n';
 import { libreTranslate } from '../bot/knowledge/translate';
 import { loadLocalModules, startChannels, type ChannelRoutes } from './channels';
-import { scheduleJobs } from './jobs';
+import { JOBS, scheduleJobs } from './jobs';
+import { createMetrics, serveMetrics } from './metrics';
 import { createApp } from './server';
 
 /** `npm start`: validate the configuration, open the database, serve, schedule the jobs, stop cleanly. */
@@ -51,7 +52,9 @@ async function main() {
   const local = config.local ? await loadLocalModules() : undefined;
   const routes: ChannelRoutes = { mounts: [] };
   const translate = config.translate ? libreTranslate({ ...config.translate, logger }) : undefined;
-  const app = createApp({ config, logger, clock, door, startedAt, channels: routes, i18n, translate });
+  // the spool comes with the WhatsApp channel, after the server listens: read when scraped
+  const metrics = createMetrics({ db: door.supabase, logger, spoolDepth: () => routes.spool?.depth() ?? 0 });
+  const app = createApp({ config, logger, clock, door, startedAt, channels: routes, i18n, translate, metrics });
   let served;
   try {
     // local mode's emulators take file uploads (Telegram's 50 MB); the public webhooks stay small
@@ -62,13 +65,26 @@ async function main() {
     console.error(code === 'EADDRINUSE' ? `Configuration error: PORT ${config.port} is already in use` : `Cannot listen on PORT ${config.port}: ${(err as Error).message}`);
     process.exit(1);
   }
+  // no METRICS_TOKEN: metrics only on this machine, on a port of their own
+  let metricsServer: ServedHandler | undefined;
+  if (!config.metrics.token && config.metrics.port) {
+    try {
+      metricsServer = await serveMetrics(metrics, config.metrics.port);
+    } catch (err) {
+      await served.close();
+      await door.close();
+      const code = (err as NodeJS.ErrnoException).code;
+      console.error(code === 'EADDRINUSE' ? `Configuration error: METRICS_PORT ${config.metrics.port} is already in use (choose another, or 0 for no metrics listener)` : `Cannot listen on METRICS_PORT ${config.metrics.port}: ${(err as Error).message}`);
+      process.exit(1);
+    }
+  }
   if (config.database.kind === 'embedded' && door.mode === 'embedded') await announceServer(config.database.dataDir, served.port);
-  const channels = await startChannels({ config, logger, clock, db: door.supabase, i18n, port: served.port, routes, safety, local });
+  const channels = await startChannels({ config, logger, clock, db: door.supabase, i18n, port: served.port, routes, safety, local, metrics });
   const whatsapp = channels.whatsapp;
-  const scheduler = scheduleJobs({ db: door.supabase, logger, config, i18n, ...(whatsapp ? { eraseMedia: (target: string) => whatsapp.eraseMedia(target) } : {}) }, clock);
+  const scheduler = scheduleJobs({ db: door.supabase, logger, config, i18n, ...(whatsapp ? { eraseMedia: (target: string) => whatsapp.eraseMedia(target) } : {}) }, clock, JOBS, metrics.jobs);
 
   logger.info(
-    { port: served.port, database: door.mode, schemaVersion: door.schemaVersion, telegram: config.telegram.mode, whatsapp: config.whatsapp.mode, ms: clock.now().getTime() - startedAt.getTime() },
+    { port: served.port, database: door.mode, schemaVersion: door.schemaVersion, telegram: config.telegram.mode, whatsapp: config.whatsapp.mode, metrics: metricsServer ? `${metricsServer.url}/metrics` : config.metrics.token ? 'GET /metrics with the bearer token' : 'off', ms: clock.now().getTime() - startedAt.getTime() },
     config.local ? `listening on ${config.publicUrl}: open it in a browser to chat with the bot (both channels emulated)` : `listening on ${config.publicUrl}`,
   );
 
@@ -80,6 +96,7 @@ async function main() {
     await scheduler.stop();
     await channels.stop();
     await served.close();
+    await metricsServer?.close();
     await door.close();
     logger.info('stopped');
     process.exit(0);

@@ -8,6 +8,7 @@ import { healthHandler } from './health';
 import { apiHandler } from './api-broadcasts';
 import { createTranslator, type Translator } from '../bot/i18n';
 import type { TranslationProvider } from '../bot/knowledge/translate';
+import { publicMetricsHandler, type Metrics } from './metrics';
 
 export interface AppDeps {
   config: Config;
@@ -20,6 +21,8 @@ export interface AppDeps {
   i18n?: Translator;
   /** drafts broadcast translations for the coordinators' API */
   translate?: TranslationProvider;
+  /** GET /metrics here only with METRICS_TOKEN (bearer); without it they are on 127.0.0.1:METRICS_PORT (main.ts) */
+  metrics?: Metrics;
 }
 
 type Route = { method: string; path: string | RegExp; handler: FetchHandler };
@@ -41,6 +44,8 @@ export function createApp(deps: AppDeps): FetchHandler {
     { method: 'POST', path: '/whatsapp/status', handler: whenOn(() => deps.channels.whatsappStatus) },
     { method: 'GET', path: /^\/media\/[^/]+$/, handler: whenOn(() => deps.channels.media) },
   ];
+  // no token: /metrics is not on the public port at all (404, as any unknown path)
+  if (deps.metrics && deps.config.metrics.token) routes.push({ method: 'GET', path: '/metrics', handler: publicMetricsHandler(deps.metrics, deps.config.metrics.token) });
   // coordinators' broadcasts and report: authenticated by API key in the handler
   const api = apiHandler({ db: deps.door.supabase, clock: deps.clock, logger: deps.logger, i18n: deps.i18n ?? createTranslator(), translate: deps.translate });
   routes.push({ method: '*', path: /^\/api\//, handler: (req) => api(req) });

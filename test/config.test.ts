@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../bot/config';
 
@@ -21,6 +22,12 @@ describe('configuration', () => {
     expect(c.telegram.apiRoot).toBe('http://127.0.0.1:9');
     const w = loadConfig({ TWILIO_ACCOUNT_SID: SID, TWILIO_AUTH_TOKEN: 'x'.repeat(32), TWILIO_WHATSAPP_FROM: 'whatsapp:+14155238886' });
     expect([w.telegram.mode, w.whatsapp.mode]).toEqual(['off', 'real']);
+  });
+
+  it('keeps the WhatsApp spool under DATA_DIR unless SPOOL_DIR says where', () => {
+    expect(loadConfig({}).spoolDir).toBe(join('.data', 'spool'));
+    expect(loadConfig({ DATA_DIR: '/srv/bot' }).spoolDir).toBe(join('/srv/bot', 'spool'));
+    expect(loadConfig({ DATA_DIR: '/srv/bot', SPOOL_DIR: '/var/lib/family-bot/spool' }).spoolDir).toBe('/var/lib/family-bot/spool');
   });
 
   it('chooses Supabase or a Postgres connection string when given', () => {
@@ -47,6 +54,10 @@ describe('configuration', () => {
     [{ TRANSLATE_URL: 'translate.local' }, 'Configuration error: TRANSLATE_URL must be a URL like https://example.org (got "translate.local")'],
     [{ CHECKIN_MONTHS: '13' }, 'Configuration error: CHECKIN_MONTHS must be from 0 (off) to 12 (got "13")'],
     [{ CHECKIN_MONTHS: 'often' }, 'Configuration error: CHECKIN_MONTHS must be a whole number of months from 0 (off) to 12 (got "often")'],
+    [{ SPOOL_DIR: 's3://bucket/spool' }, 'Configuration error: SPOOL_DIR must be a folder path on a persistent disk, e.g. /var/lib/family-bot/spool (got "s3://bucket/spool")'],
+    [{ METRICS_TOKEN: 'short-token' }, 'Configuration error: METRICS_TOKEN must be at least 16 characters'],
+    [{ METRICS_PORT: '70000' }, 'Configuration error: METRICS_PORT must be from 0 (off) to 65535 (got "70000")'],
+    [{ METRICS_PORT: 'metrics' }, 'Configuration error: METRICS_PORT must be a whole number from 0 (off) to 65535 (got "metrics")'],
   ])('rejects %o with one clear line', (env, message) => {
     let thrown: unknown;
     try {
@@ -57,6 +68,13 @@ describe('configuration', () => {
     expect(thrown).toBeInstanceOf(ConfigError);
     expect((thrown as Error).message).toBe(message);
     expect((thrown as Error).message).not.toContain('\n');
+  });
+
+  it('serves metrics on 127.0.0.1:9464 by default, on another port or none, or on the public port with a token', () => {
+    expect(loadConfig({}).metrics).toEqual({ token: undefined, port: 9464 });
+    expect(loadConfig({ METRICS_PORT: '0' }).metrics.port).toBe(0);
+    expect(loadConfig({ METRICS_PORT: '9100' }).metrics.port).toBe(9100);
+    expect(loadConfig({ METRICS_TOKEN: 'a-long-enough-token' }).metrics.token).toBe('a-long-enough-token');
   });
 
   it('never echoes a secret back in the error', () => {

@@ -85,7 +85,7 @@ export function parseTelegramUpdate(update: Update, botId: number): Inbound | nu
 export function classifyTelegramError(err: unknown): SendOutcome {
   if (err instanceof GrammyError) {
     const reason = `telegram ${err.error_code}: ${err.description}`;
-    if (err.error_code === 429) return { kind: 'retry', reason, retryAfterMs: (err.parameters.retry_after ?? 1) * 1000 };
+    if (err.error_code === 429) return { kind: 'retry', reason, retryAfterMs: (err.parameters.retry_after ?? 1) * 1000, rateLimited: true };
     if (err.error_code === 403) return { kind: 'contact_gone', reason };
     if (err.error_code >= 500) return { kind: 'retry', reason };
     if (err.error_code === 400 && /chat not found/i.test(err.description)) return { kind: 'contact_gone', reason };
@@ -153,6 +153,8 @@ export function createTelegramChannel(opts: TelegramChannelOptions): TelegramCha
   return {
     channel: 'telegram',
     limits: opts.limits ?? DEFAULT_LIMITS.telegram,
+    // the bot id (the token before its colon) is public; Telegram limits each bot
+    paceKey: `telegram:${opts.token.split(':')[0]}`,
     bot,
     async send(message: OutboundMessage): Promise<SendOutcome> {
       const rendered = renderTelegram(message.payload, textDirection(message.language));

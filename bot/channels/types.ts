@@ -28,14 +28,14 @@ export interface OutboundMedia {
 /** What a provider's answer means for the outbox, in courier's few kinds. */
 export type SendOutcome =
   | { kind: 'sent'; providerMessageId: string }
-  | { kind: 'retry'; reason: string; retryAfterMs?: number }
+  | { kind: 'retry'; reason: string; retryAfterMs?: number; rateLimited?: boolean }
   | { kind: 'contact_gone'; reason: string }
   | { kind: 'permanent'; reason: string }
   | { kind: 'no_template'; reason: string };
 
 /** Channel limits are data: the dispatcher paces each channel by these. */
 export interface ChannelLimits {
-  /** messages per second overall for this sender */
+  /** messages per second overall for this sender (Infinity: not paced) */
   perSecond: number;
   /** messages per second to one chat; 0 = no per-chat limit */
   perChatPerSecond: number;
@@ -44,6 +44,8 @@ export interface ChannelLimits {
 export interface ChannelSender {
   readonly channel: ChannelName;
   readonly limits: ChannelLimits;
+  /** the provider's rate-limited identity (telegram:<bot id>, whatsapp:<sender>): every process sending as it shares its pace */
+  readonly paceKey?: string;
   send(message: OutboundMessage, now: Date): Promise<SendOutcome>;
 }
 

@@ -63,7 +63,7 @@ export function classifyTwilioError(err: unknown): SendOutcome {
   const e = err as { status?: number; code?: number; message?: string };
   const reason = maskNumbers(`twilio ${e.status ?? '-'}/${e.code ?? '-'}: ${e.message ?? String(err)}`);
   if (e.status === undefined) return { kind: 'retry', reason };
-  if (e.status === 429 || e.code === 20429) return { kind: 'retry', reason };
+  if (e.status === 429 || e.code === 20429) return { kind: 'retry', reason, rateLimited: true };
   if (e.status >= 500) return { kind: 'retry', reason };
   if (e.code === 21610) return { kind: 'contact_gone', reason };
   if (e.code === 63016) return { kind: 'no_template', reason };
@@ -109,6 +109,8 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
   return {
     channel: 'whatsapp',
     limits: opts.limits ?? DEFAULT_LIMITS.whatsapp,
+    // Twilio limits each sender number
+    paceKey: opts.from,
     client,
     async eraseMedia(target) {
       const gone = (err: unknown) => (err as { status?: number }).status === 404;

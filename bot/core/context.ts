@@ -32,6 +32,13 @@ export interface FlowDeps {
   safety?: DangerMatcher;
   /** a voice note's words for her tutor; off when absent */
   transcribe?: Transcriber;
+  /** counts and times each inbound message at handleInbound (functions/metrics.ts); no metrics when absent */
+  metrics?: InboundMetrics;
+}
+
+/** What handleInbound reports of each message: plain methods, so the core knows nothing of Prometheus. Never personal data. */
+export interface InboundMetrics {
+  onInbound(channel: ChannelName, outcome: 'handled' | 'duplicate' | 'failed', seconds: number): void;
 }
 
 export interface ChildRow {

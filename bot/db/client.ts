@@ -120,7 +120,7 @@ export async function openDataDoor(config: Config, opts: OpenOptions = {}): Prom
   }
   if (db.kind === 'postgres') {
     // a shared Postgres has no DATA_DIR secret of its own; the key only guards the in-process transport
-    return localDoor(postgresExecutor(db.url), 'postgres', newJwtSecret(), async () => undefined, true, opts.logger);
+    return localDoor(postgresExecutor(db.url, db.poolSize), 'postgres', newJwtSecret(), async () => undefined, true, opts.logger);
   }
 
   const dataDir = resolve(db.dataDir);

@@ -11,6 +11,12 @@ export interface SqlSession {
 export interface SqlExecutor {
   readonly kind: 'pglite' | 'postgres';
   transaction<T>(fn: (s: SqlSession) => Promise<T>): Promise<T>;
+  /**
+   * Parameterless statements run in one transaction, sent as one message (one round trip to a server);
+   * answers the rows of the last. On an error the transaction is rolled back. `timeoutMs`: what the script's
+   * statement_timeout allows, for an engine that cannot interrupt a statement (PGlite) to fail it afterwards.
+   */
+  script<R = Record<string, unknown>>(statements: string[], opts?: { timeoutMs?: number }): Promise<R[]>;
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
   close(): Promise<void>;
 }
@@ -23,6 +29,19 @@ export function pgliteExecutor(db: PGlite, onClose?: () => Promise<void>): SqlEx
   return {
     kind: 'pglite',
     transaction: (fn) => db.transaction((tx) => fn(session(tx))),
+    script: async <R>(statements: string[], opts?: { timeoutMs?: number }) => {
+      const results = await db.transaction(async (tx) => {
+        const started = performance.now();
+        const out = await tx.exec(statements.join(';\n'));
+        // PGlite runs in this thread and cannot be interrupted: a script that ran past its time-out fails
+        // afterwards, rolled back, as PostgreSQL would have cancelled it
+        if (opts?.timeoutMs && performance.now() - started > opts.timeoutMs) {
+          throw Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' });
+        }
+        return out;
+      });
+      return (results.at(-1)?.rows ?? []) as R[];
+    },
     query: async (sql, params) => (await db.query<never>(sql, params)).rows,
     close: async () => {
       await db.close();
@@ -52,6 +71,20 @@ export function postgresExecutor(connectionString: string, max = 10): SqlExecuto
         await client.query('commit');
         return out;
       } catch (err) {
+        await client.query('rollback').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async script<R>(statements: string[]) {
+      const client = await pool.connect();
+      try {
+        // the simple-query protocol takes several statements in one message; each still gets its own statement_timeout
+        const results = (await client.query(['begin', ...statements, 'commit'].join(';\n'))) as unknown as pg.QueryResult[];
+        return results[results.length - 2]!.rows as R[];
+      } catch (err) {
+        // the error left the transaction open and failed: close it before the connection goes back to the pool
         await client.query('rollback').catch(() => undefined);
         throw err;
       } finally {

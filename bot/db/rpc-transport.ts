@@ -99,6 +99,12 @@ export function httpStatusFor(code: string, anonymous: boolean, message = ''): n
   return byClass[code.slice(0, 2)] ?? 400;
 }
 
+/** A driver error that is not the database's answer: an errno code (ECONNREFUSED, ETIMEDOUT, …) or node-postgres' own words. */
+export function connectionFailure(err: PgError): boolean {
+  if (err.code) return /^E[A-Z]+$/.test(err.code);
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection refused/i.test(err.message ?? '');
+}
+
 const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
 /** A PostgreSQL duration setting ("8s", "500ms", "2min", "8000") in milliseconds. */
 export function durationMs(setting: string): number {
@@ -259,29 +265,19 @@ export function createRpcTransport(opts: RpcTransportOptions): RpcTransport {
     const fn = candidates[0]!;
     const readOnly = method !== 'POST' || fn.volatility !== 'v';
     const sql = buildSql(fn, keys);
-    const params = takesWholeBody(fn) || keys.length > 0 ? [JSON.stringify(args)] : [];
+    // the arguments go in as one JSON literal: the whole call is one message to the database, not five
+    const call = takesWholeBody(fn) || keys.length > 0 ? sql.replace('$1', quoteLiteral(JSON.stringify(args))) : sql;
+    // PostgREST's per-request settings: role, claims, method, path, search_path, and the statement time-out
+    // (the function's own, else the role's)
+    const timeout = fn.statementTimeout ?? limits.statementTimeout[role] ?? null;
+    const settings = [
+      ['search_path', 'public, extensions'], ['role', role], ['request.jwt.claims', JSON.stringify(claims)],
+      ['request.method', method], ['request.path', url.pathname], ...(timeout ? [['statement_timeout', timeout]] : []),
+    ].map(([k, v]) => `set_config(${quoteLiteral(k!)}, ${quoteLiteral(v!)}, true)`);
 
     try {
-      const result = await opts.executor.transaction(async (s) => {
-        if (readOnly) await s.exec('set transaction read only');
-        // PostgREST's per-request settings: role, claims, method, path, search_path, and the statement time-out
-        // (the function's own, else the role's)
-        const timeout = fn.statementTimeout ?? limits.statementTimeout[role] ?? null;
-        await s.query(
-          `select set_config('search_path', 'public, extensions', true), set_config('role', $1, true), set_config('request.jwt.claims', $2, true),
-                  set_config('request.method', $3, true), set_config('request.path', $4, true)${timeout ? ", set_config('statement_timeout', $5, true)" : ''}`,
-          timeout ? [role, JSON.stringify(claims), method, url.pathname, timeout] : [role, JSON.stringify(claims), method, url.pathname],
-        );
-        const started = performance.now();
-        const rows = await s.query<{ body: string | null; n?: number }>(sql, params);
-        // PGlite runs in this thread and cannot be interrupted: a call that ran past its time-out fails afterwards,
-        // rolled back, as PostgreSQL would have cancelled it
-        const limitMs = timeout ? durationMs(timeout) : 0;
-        if (opts.executor.kind === 'pglite' && limitMs > 0 && performance.now() - started > limitMs) {
-          throw Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' });
-        }
-        return rows;
-      });
+      const statements = [...(readOnly ? ['set transaction read only'] : []), `select ${settings.join(', ')}`, call];
+      const result = await opts.executor.script<{ body: string | null; n?: number }>(statements, timeout ? { timeoutMs: durationMs(timeout) } : {});
       if (fn.returnsVoid && !fn.returnsSet) return new Response(null, { status: 204 });
       const row = result[0];
       const body = row?.body ?? 'null';
@@ -297,6 +293,12 @@ export function createRpcTransport(opts: RpcTransportOptions): RpcTransport {
   }
 
   function dbError(err: PgError, anonymous: boolean): Response {
+    // no SQLSTATE: the driver could not reach the server (ECONNREFUSED, a dropped connection, the pool's time-out);
+    // PostgREST answers that with 503 PGRST000/PGRST001, which callers read as "unreachable", not as a bad request
+    if (connectionFailure(err)) {
+      const body = err.code ? pgrst('PGRST000', 'Could not connect with the database', err.message ?? null) : pgrst('PGRST001', 'Database client error', err.message ?? null);
+      return errorResponse(503, body);
+    }
     const code = err.code ?? 'XX000';
     const status = httpStatusFor(code, anonymous, err.message ?? '');
     // PostgREST sends the custom status of a PTxyz error but not a meaningless code in the body

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { ChannelSender, OutboundMessage, SendOutcome } from '../channels/types';
 import type { Clock } from '../clock';
+import type { ChannelName } from '../core/types';
 import type { Db } from '../db/client';
 import { call } from '../db/rpc';
 import type { Logger } from '../logger';
-import { RateLimiter, realSleep, type Sleep } from './rate-limit';
+import { chatGapMs, realSleep, SharedPacer, type Sleep } from './pacing';
 
 export interface DispatcherOptions {
   db: Db;
@@ -23,6 +24,14 @@ export interface DispatcherOptions {
   /** sends in flight at once; a batch holds at most one row per chat, so this never reorders a chat */
   concurrency?: number;
   sleep?: Sleep;
+  /** told of each send's outcome (functions/metrics.ts); none when absent */
+  metrics?: SendMetrics;
+}
+
+/** What the dispatcher reports of each send: plain methods, so it knows nothing of Prometheus. */
+export interface SendMetrics {
+  /** `rateLimited`: the provider answered 429 */
+  onSend(channel: ChannelName, outcome: SendOutcome['kind'], rateLimited: boolean): void;
 }
 
 export interface DispatchRound {
@@ -36,13 +45,15 @@ export const backoffMs = (attempt: number) => Math.min(3_000 * 2 ** Math.max(0, 
 /**
  * Sends one channel's outbox rows. Delivery is at-least-once at exactly one boundary: a dispatcher that dies
  * after the provider accepted a message and before `outbox_record` committed leaves the row 'sending'; when
- * its lease runs out the row is claimed and sent again, except a broadcast, which fails as "interrupted"
- * (a notice twice is worse than one reported as perhaps not arrived). Everything before that boundary is exactly-once:
+ * its lease runs out the row is claimed and sent again, except a broadcast already given its send slot, which
+ * fails as "interrupted" (a notice twice is worse than one reported as perhaps not arrived); one it had claimed but
+ * not begun is sent by another dispatcher. Everything before that boundary is exactly-once:
  * the idempotency key stops the same message being queued twice, and SKIP LOCKED claims stop two
  * dispatchers taking the same row.
  */
 export class Dispatcher {
-  private readonly limiter: RateLimiter;
+  private readonly pacer: SharedPacer;
+  private readonly sleep: Sleep;
   private readonly workerId: string;
   private running = false;
   private wake?: () => void;
@@ -52,7 +63,8 @@ export class Dispatcher {
 
   constructor(private readonly opts: DispatcherOptions) {
     this.workerId = opts.workerId ?? `${opts.sender.channel}-${process.pid}-${randomBytes(3).toString('hex')}`;
-    this.limiter = new RateLimiter(opts.sender.limits, () => opts.clock.now().getTime(), opts.sleep ?? realSleep);
+    this.sleep = opts.sleep ?? realSleep;
+    this.pacer = new SharedPacer(opts.db, opts.sender.paceKey ?? opts.sender.channel, opts.sender.limits, () => opts.clock.now(), this.sleep);
   }
 
   /** One claim-send-record round; returns what happened. */
@@ -70,18 +82,30 @@ export class Dispatcher {
       p_now: clock.now().toISOString(),
       p_limit: this.opts.batchSize ?? Math.max(10, sender.limits.perSecond),
       p_lease_seconds: this.opts.leaseSeconds ?? 60,
+      p_chat_gap_ms: chatGapMs(sender.limits),
     });
     const rows = claimed ?? [];
     const outcomes: DispatchRound['outcomes'] = { sent: 0, retry: 0, contact_gone: 0, permanent: 0, no_template: 0 };
-    const queue = rows.map(toMessage);
+    // the chats another process just wrote to wait their gap: the ready ones go first
+    const t = clock.now().getTime();
+    const readyAt = (m: ClaimedMessage) => Math.max(m.notUntil?.getTime() ?? t, t);
+    const queue = rows.map(toMessage).sort((a, b) => readyAt(a) - readyAt(b));
     const worker = async () => {
       for (let message = queue.shift(); message; message = queue.shift()) {
-        await this.limiter.take(message.providerId);
+        const chatWait = message.notUntil ? message.notUntil.getTime() - clock.now().getTime() : 0;
+        if (chatWait > 0) await this.sleep(chatWait);
+        if (!(await this.pacer.take(message.priority, { id: message.id, worker: this.workerId }))) {
+          // held too long (its lease ran out) and claimed by another dispatcher: it is theirs to send
+          this.opts.logger.warn({ channel: sender.channel, outbox: message.id }, 'claim expired before sending: left to another dispatcher');
+          continue;
+        }
         let outcome = await sender.send(message, clock.now());
+        const rateLimited = outcome.kind === 'retry' && outcome.rateLimited === true;
         if (outcome.kind === 'retry' && message.attempts >= (this.opts.maxAttempts ?? 12)) {
           outcome = { kind: 'permanent', reason: `gave up after ${message.attempts} attempts: ${outcome.reason}` };
         }
         outcomes[outcome.kind]++;
+        this.opts.metrics?.onSend(sender.channel, outcome.kind, rateLimited);
         await this.record(message, outcome);
       }
     };
@@ -146,9 +170,14 @@ export class Dispatcher {
   }
 }
 
-function toMessage(r: Record<string, unknown>): OutboundMessage {
+/** A claimed row: the message, its priority (bulk paces behind replies) and when its chat may next be written to. */
+type ClaimedMessage = OutboundMessage & { priority: number; notUntil: Date | null };
+
+function toMessage(r: Record<string, unknown>): ClaimedMessage {
   return {
     id: Number(r.id),
+    priority: Number(r.priority),
+    notUntil: r.not_until ? new Date(r.not_until as string) : null,
     contactId: r.contact_id as string,
     providerId: r.provider_id as string,
     language: r.language as string,

@@ -10,6 +10,7 @@ import { broadcasts } from '../../bot/features/broadcasts/job';
 import { escalations, needsDigest } from '../../bot/features/needs/job';
 import { checkins } from '../../bot/features/checkin/job';
 import type { Job, JobDeps, JobSummary } from '../../bot/core/jobs';
+import type { JobMetrics } from '../metrics';
 
 export type { Job, JobDeps, JobSummary };
 
@@ -34,21 +35,24 @@ export interface Scheduler {
   stop(): Promise<void>;
 }
 
+/** What cron runs at each tick: the job for this slot, logged, and timed by outcome when metrics are on. Never throws. */
+export async function runScheduled(job: Job, deps: JobDeps, clock: Clock, metrics?: JobMetrics): Promise<void> {
+  // a duration, not a date: a monotonic timer rather than the injected clock
+  const t0 = performance.now();
+  try {
+    const outcome = await runJob(job, deps, clock.now());
+    metrics?.onJob(job.name, outcome.ran ? 'ran' : 'skipped', (performance.now() - t0) / 1000);
+    deps.logger.info({ job: job.name, slot: outcome.slot, ran: outcome.ran }, 'job finished');
+  } catch (err) {
+    metrics?.onJob(job.name, 'failed', (performance.now() - t0) / 1000);
+    deps.logger.error({ job: job.name, err: (err as Error).message }, 'job failed');
+  }
+}
+
 /** Schedules every job under node-cron in Europe/Rome; a run never overlaps the previous one. */
-export function scheduleJobs(deps: JobDeps, clock: Clock, jobs: readonly Job[] = JOBS): Scheduler {
+export function scheduleJobs(deps: JobDeps, clock: Clock, jobs: readonly Job[] = JOBS, metrics?: JobMetrics): Scheduler {
   const tasks = jobs.map((job) =>
-    cron.schedule(
-      job.schedule,
-      async () => {
-        try {
-          const outcome = await runJob(job, deps, clock.now());
-          deps.logger.info({ job: job.name, slot: outcome.slot, ran: outcome.ran }, 'job finished');
-        } catch (err) {
-          deps.logger.error({ job: job.name, err: (err as Error).message }, 'job failed');
-        }
-      },
-      { timezone: PROGRAMME_TZ, name: job.name, noOverlap: true },
-    ),
+    cron.schedule(job.schedule, () => runScheduled(job, deps, clock, metrics), { timezone: PROGRAMME_TZ, name: job.name, noOverlap: true }),
   );
   return {
     async stop() {

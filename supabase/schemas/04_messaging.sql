@@ -31,7 +31,9 @@ create table public.outbox (
   sent_at timestamptz,
   updated_at timestamptz not null default now(),
   -- the conversation state a scheduled message opens (its choices), applied when it is sent
-  question jsonb
+  question jsonb,
+  -- when its send was given a slot: from then on it may have reached the provider
+  leaving_at timestamptz
 );
 comment on table public.outbox is 'Every message to send, committed with its cause; the dispatcher claims, sends and records each row.';
 comment on column public.outbox.question is 'The conversation a scheduled question opens ({step, offered}); applied when the message is sent, not when it is queued.';
@@ -39,7 +41,21 @@ create index outbox_ready_idx on public.outbox (channel, priority, not_before, i
 create index outbox_sending_idx on public.outbox (channel, lease_until) where status = 'sending';
 create index outbox_provider_idx on public.outbox (provider_message_id) where provider_message_id is not null;
 create index outbox_contact_idx on public.outbox (contact_id);
+-- /metrics' outbox_depth counts the rows not done from this index alone, however many sent rows there are
+create index outbox_depth_idx on public.outbox (channel, status, priority) where status in ('pending', 'sending', 'held', 'failed');
 alter table public.outbox enable row level security;
+
+-- ----------------------------------------------------------------------------
+-- Pacing shared by every dispatcher process: one row per provider sender
+-- ----------------------------------------------------------------------------
+create table public.pacing (
+  -- the provider's rate-limited identity: telegram:<bot id>, whatsapp:<sender number>
+  sender text primary key,
+  -- the time the next send may be given: sends are spaced evenly, a little wider than the limit asks
+  next_at timestamptz not null default '-infinity'
+);
+comment on table public.pacing is 'When each provider sender may next send, shared by every dispatcher so together they stay within its limit.';
+alter table public.pacing enable row level security;
 
 -- ----------------------------------------------------------------------------
 -- Inbound dedupe log
@@ -291,16 +307,22 @@ $$;
 -- A reply whose choices a newer reply already replaces leaves without them. A
 -- paused contact (STOP) still gets the replies to what she writes, nothing
 -- else. A 'sending' row whose lease ran out (its dispatcher died) is claimed again.
+-- Each row says its priority (bulk paces behind replies) and, with a chat gap,
+-- when its chat may next be sent to, whichever process sent the last one.
 -- ----------------------------------------------------------------------------
 create function public.outbox_claim(
   p_worker text,
   p_channel text,
   p_now timestamptz,
   p_limit int,
-  p_lease_seconds int
+  p_lease_seconds int,
+  p_chat_gap_ms int default 0
 )
 returns table (
   id bigint,
+  priority smallint,
+  -- the provider paces each chat (Telegram: one a second): not before the gap after its last send, by any process
+  not_until timestamptz,
   contact_id uuid,
   provider_id text,
   language text,
@@ -325,6 +347,8 @@ begin
     union all
     (select o.id from public.outbox o
       where o.channel = p_channel and o.status = 'sending' and o.lease_until < p_now
+        -- a broadcast that may have left is reported by outbox_expire_bulk, never sent twice
+        and (o.kind <> 'broadcast' or o.leaving_at is null)
       order by o.lease_until
       limit p_limit)
   ),
@@ -334,7 +358,8 @@ begin
       join public.contacts c on c.id = o.contact_id
      where o.id in (select candidates.id from candidates)
        and (c.status = 'active' or (c.status = 'paused' and o.kind = 'reply'))
-       and ((o.status = 'pending' and o.not_before <= p_now) or (o.status = 'sending' and o.lease_until < p_now))
+       and ((o.status = 'pending' and o.not_before <= p_now)
+            or (o.status = 'sending' and o.lease_until < p_now and (o.kind <> 'broadcast' or o.leaving_at is null)))
        -- ahead of it: an older row of the same chat that is due, or retrying within a minute (a short
        -- back-off keeps the order; a long one, or a row scheduled for later, never stalls the chat)
        and not exists (
@@ -354,12 +379,16 @@ begin
   claimed as (
     update public.outbox o
        set status = 'sending', claimed_by = p_worker, lease_until = p_now + make_interval(secs => p_lease_seconds),
-           attempts = o.attempts + 1, updated_at = p_now
+           attempts = o.attempts + 1, updated_at = p_now, leaving_at = null
       from ready
      where o.id = ready.id
     returning o.*
   )
-  select cl.id, cl.contact_id, c.provider_id, c.language, c.last_inbound_at, cl.kind,
+  select cl.id, cl.priority,
+         case when p_chat_gap_ms > 0
+              then (select max(g.sent_at) from public.outbox g where g.contact_id = cl.contact_id) + make_interval(secs => p_chat_gap_ms / 1000.0)
+         end,
+         cl.contact_id, c.provider_id, c.language, c.last_inbound_at, cl.kind,
          case when cl.kind = 'reply' and cl.payload ? 'choices' and exists (
                 select 1 from public.outbox n
                  where n.contact_id = cl.contact_id and n.id > cl.id and n.kind = 'reply'
@@ -370,6 +399,56 @@ begin
     join public.contacts c on c.id = cl.contact_id
     left join public.message_templates t on t.kind = cl.kind and t.language = c.language
    order by cl.priority, cl.not_before, cl.id;
+end;
+$$;
+
+-- ----------------------------------------------------------------------------
+-- pacing_take: a time one more message may leave this sender. Every
+-- dispatcher of every process asks here, and the sends are spaced evenly at
+-- 1.05 / limit seconds (a sliding second at the provider never sees more than
+-- the limit, even when a send leaves a little late), so any number of
+-- processes together keep the limit and one that dies holds at most the slots
+-- it was given. Reserved: go after wait_ms from p_now. Not reserved: bulk
+-- (priority 5 and above) is never given a slot further ahead than 100 ms, so a
+-- reply or an alert queued now is given one within that; ask again after wait_ms.
+-- Answers {reserved, wait_ms, claimed}.
+-- The outbox row given a slot is marked as leaving (if its sender dies now, it
+-- may have arrived); a row no longer claimed by this worker (its lease ran out
+-- and another took it) is given no slot and must not be sent (claimed false).
+-- ----------------------------------------------------------------------------
+create function public.pacing_take(
+  p_sender text,
+  p_per_second int,
+  p_priority int,
+  p_now timestamptz,
+  p_outbox_id bigint default null,
+  p_worker text default null
+)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_spacing constant interval := make_interval(secs => 1.05 / p_per_second);
+  v_horizon constant interval := interval '100 milliseconds';
+  v_slot timestamptz;
+begin
+  insert into public.pacing (sender) values (p_sender) on conflict (sender) do nothing;
+  -- a slot already past when the answer arrives (a slow call) is given up by the caller, not sent late
+  select greatest(p.next_at, p_now) into v_slot from public.pacing p where p.sender = p_sender for update;
+  if p_priority >= 5 and v_slot > p_now + v_horizon then
+    return jsonb_build_object('reserved', false, 'wait_ms', greatest(1, floor(extract(epoch from v_slot - v_horizon - p_now) * 1000))::int, 'claimed', true);
+  end if;
+  if p_outbox_id is not null then
+    update public.outbox set leaving_at = v_slot
+     where id = p_outbox_id and status = 'sending' and claimed_by is not distinct from coalesce(p_worker, claimed_by);
+    if not found then
+      return jsonb_build_object('reserved', false, 'wait_ms', 0, 'claimed', false);
+    end if;
+  end if;
+  update public.pacing set next_at = v_slot + v_spacing where sender = p_sender;
+  return jsonb_build_object('reserved', true, 'wait_ms', floor(extract(epoch from v_slot - p_now) * 1000)::int, 'claimed', true);
 end;
 $$;
 
@@ -546,6 +625,26 @@ as $$
 $$;
 
 -- ----------------------------------------------------------------------------
+-- outbox_depth: the rows not done yet by channel, status and priority, for
+-- /metrics: one grouped query per scrape, at most 2 × 4 × 10 rows (far under
+-- the API's row cap). Sent and cancelled rows are done and not counted.
+-- ----------------------------------------------------------------------------
+create function public.outbox_depth()
+returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+  -- one value, not a set: nothing for the API's row cap to cut
+  select coalesce(jsonb_agg(jsonb_build_object('channel', d.channel, 'status', d.status, 'priority', d.priority, 'n', d.n)
+                            order by d.channel, d.status, d.priority), '[]'::jsonb)
+    from (select o.channel, o.status, o.priority::int as priority, count(*)::int as n
+            from public.outbox o
+           where o.status in ('pending', 'sending', 'held', 'failed')
+           group by o.channel, o.status, o.priority) d;
+$$;
+
+-- ----------------------------------------------------------------------------
 -- message_template_upsert: configure a WhatsApp template for a kind and language
 -- ----------------------------------------------------------------------------
 create function public.message_template_upsert(p_kind text, p_language text, p_content_sid text, p_variables text[], p_now timestamptz)
@@ -576,9 +675,10 @@ $$;
 create trigger outbox_drop_stale_nudge before update of status on public.outbox for each row execute function private.outbox_drop_stale_nudge();
 
 -- ----------------------------------------------------------------------------
--- outbox_expire_bulk: a broadcast message whose sender died mid-send is not
--- sent again (it may have arrived): it fails with that reason, so the report
--- lists it and no one gets the notice twice
+-- outbox_expire_bulk: a broadcast message whose sender died while sending it
+-- (its slot was given) is not sent again (it may have arrived): it fails with
+-- that reason, so the report lists it and no one gets the notice twice. One
+-- the dead sender had claimed but not begun is claimed again (outbox_claim).
 -- ----------------------------------------------------------------------------
 create function public.outbox_expire_bulk(p_channel text, p_now timestamptz)
 returns int
@@ -592,7 +692,7 @@ begin
   update public.outbox
      set status = 'failed', error_kind = 'permanent', error = 'interrupted while sending: not sent again, it may have arrived',
          lease_until = null, updated_at = p_now
-   where channel = p_channel and status = 'sending' and lease_until < p_now and kind = 'broadcast';
+   where channel = p_channel and status = 'sending' and lease_until < p_now and kind = 'broadcast' and leaving_at is not null;
   get diagnostics v_n = row_count;
   return v_n;
 end;

@@ -16,6 +16,9 @@ import { createApp } from '../../functions/server';
 import { telegramWebhookHandler } from '../../functions/telegram-webhook';
 import { freePort, runScript, waitForHealthy } from '../support/processes';
 import { benchMedia } from './media';
+import { benchScale } from './scale';
+import { benchInbound } from './inbound';
+import { benchMetrics } from './metrics';
 
 /** `npm run bench`: prints figures; not a timed test. Each entry says what it measures. */
 
@@ -102,9 +105,9 @@ async function benchOutbound(n = Number(process.env.BENCH_OUTBOUND ?? 5000)) {
   });
 }
 
-/** Inbound: webhook updates per second on the embedded database, and time from update to reply at the provider. */
-async function benchInbound() {
-  await inboundRun(Number(process.env.BENCH_INBOUND ?? 2000), 16);
+/** Conversations end to end: webhook update to reply at the provider, new contacts, on the embedded database. */
+async function benchConversations() {
+  await inboundRun(Number(process.env.BENCH_CONVERSATIONS ?? 2000), 16);
   await inboundRun(200, 1);
 }
 
@@ -113,7 +116,7 @@ async function telegramRig(door: DataDoor) {
   const emulator = createTelegramEmulator({ limits: { globalPerSecond: 1_000_000, perChatPerSecond: 1_000 } });
   emulator.addBot(TOKEN);
   const api = await emulator.listen();
-  const channel = createTelegramChannel({ token: TOKEN, apiRoot: api.apiRoot, limits: { perSecond: 1_000_000, perChatPerSecond: 0 } });
+  const channel = createTelegramChannel({ token: TOKEN, apiRoot: api.apiRoot, limits: { perSecond: Infinity, perChatPerSecond: 0 } });
   await channel.bot.init();
   const dispatcher = new Dispatcher({ db: door.supabase, sender: channel, clock: systemClock, logger, batchSize: 200 });
   const core = { db: door.supabase, i18n: createTranslator(), clock: systemClock, logger };
@@ -213,27 +216,39 @@ async function seedFamilies(door: DataDoor, n: number, day: string, spreadDays: 
 async function benchReminders() {
   const sizes = (process.env.BENCH_CHILDREN ?? '10000,100000').split(',').map(Number);
   const { planPending, reminders } = await import('../../bot/features/care/job');
-  for (const n of sizes) {
-    await withEmbedded(async (door) => {
-      await seedFamilies(door, n, '2026-11-23', 2190);
-      const peak = { rss: process.memoryUsage().rss };
-      const sampler = setInterval(() => { peak.rss = Math.max(peak.rss, process.memoryUsage().rss); }, 50);
-      const rss0 = process.memoryUsage().rss;
-      const now = new Date('2026-11-23T06:00:00Z');
-      const t0 = performance.now();
-      const planned = await planPending(door.supabase, '2026-11-23', now.toISOString());
-      const planSeconds = (performance.now() - t0) / 1000;
-      const planPeak = peak.rss;
-      peak.rss = process.memoryUsage().rss;
-      const [{ rows }] = (await door.executor!.query<{ rows: number }>('select count(*)::int as rows from public.child_plan')) as [{ rows: number }];
-      const t1 = performance.now();
-      // an ordinary day some days after registration: what is due, not the catch-up summaries
-      const summary = await reminders.run({ db: door.supabase, logger, config: loadConfig({}), i18n: createTranslator() }, new Date('2026-11-27T06:00:00Z'));
-      const jobSeconds = (performance.now() - t1) / 1000;
-      clearInterval(sampler);
-      const mb = (b: number) => `${Math.round(b / 1048576)} MB`;
-      console.log(`reminders: ${n} children → ${planned} planned (${rows} plan rows) in ${planSeconds.toFixed(1)} s, peak RSS ${mb(planPeak)} (from ${mb(rss0)}); a daily job over them in ${jobSeconds.toFixed(1)} s (${summary.candidates} rows looked at, ${summary.queued} messages queued), peak RSS ${mb(peak.rss)}`);
-    });
+  const mb = (b: number) => `${Math.round(b / 1048576)} MB`;
+  /** planning, then an ordinary day's job some days after registration: what is due, not the catch-up summaries */
+  const run = async (where: string, door: DataDoor, n: number, top?: () => string) => {
+    await seedFamilies(door, n, '2026-11-23', 2190);
+    const peak = { rss: process.memoryUsage().rss };
+    const sampler = setInterval(() => { peak.rss = Math.max(peak.rss, process.memoryUsage().rss); }, 50);
+    const rss0 = process.memoryUsage().rss;
+    const t0 = performance.now();
+    const planned = await planPending(door.supabase, '2026-11-23', new Date('2026-11-23T06:00:00Z').toISOString());
+    const planSeconds = (performance.now() - t0) / 1000;
+    const planPeak = peak.rss;
+    peak.rss = process.memoryUsage().rss;
+    const [{ rows }] = (await door.executor!.query<{ rows: number }>('select count(*)::int as rows from public.child_plan')) as [{ rows: number }];
+    const t1 = performance.now();
+    const summary = await reminders.run({ db: door.supabase, logger, config: loadConfig({}), i18n: createTranslator() }, new Date('2026-11-27T06:00:00Z'));
+    const jobSeconds = (performance.now() - t1) / 1000;
+    clearInterval(sampler);
+    console.log(`reminders (${where}): ${n} children → ${planned} planned (${rows} plan rows) in ${planSeconds.toFixed(1)} s, peak RSS ${mb(planPeak)} (from ${mb(rss0)}); a daily job over them in ${jobSeconds.toFixed(1)} s (${summary.candidates} rows looked at, ${summary.queued} messages queued), peak RSS ${mb(peak.rss)}${top ? `; slowest single calls: ${top()}` : ''}`);
+  };
+  for (const n of sizes) await withEmbedded((door) => run('PGlite', door, n));
+  const databases = await pg15Databases();
+  if (!databases) return console.log('reminders: PostgreSQL 15 is not installed (PG15_BIN or postgresql-15): its figures are skipped');
+  try {
+    for (const n of sizes) {
+      const { door, top, close } = await databases.open();
+      try {
+        await run('PostgreSQL 15', door, n, top);
+      } finally {
+        await close();
+      }
+    }
+  } finally {
+    await databases.stop();
   }
 }
 
@@ -487,22 +502,16 @@ async function benchOrder(n = Number(process.env.BENCH_ORDER ?? 100)) {
   });
 }
 
-/**
- * Supabase's limits, on PostgreSQL 15: the reminders job at 1,000 / 10,000 / 100,000 children and a broadcast
- * to 20,000 recipients, each call timed by function, so the slowest single RPC can be held against the 8-second
- * statement time-out of service_role (`BENCH_LIMITS_CHILDREN`, `BENCH_LIMITS_RECIPIENTS`).
- */
-async function benchLimits() {
+/** A PostgreSQL 15 server for the benches, each database fresh and migrated, its calls timed by function; null where not installed. */
+async function pg15Databases() {
   const { findPostgres15, startPostgres15 } = await import('../support/postgres-servers');
   const { postgresExecutor } = await import('../../bot/db/executor');
   const { migrate } = await import('../../bot/db/migrate');
   const { createRpcTransport } = await import('../../bot/db/rpc-transport');
   const { serviceKey, supabaseClient } = await import('../../bot/db/client');
-  const { planPending, reminders } = await import('../../bot/features/care/job');
-  const { broadcasts } = await import('../../bot/features/broadcasts/job');
   const pg = await import('pg');
   const bin = findPostgres15();
-  if (!bin) return console.log('limits: PostgreSQL 15 is not installed (PG15_BIN or postgresql-15): skipped');
+  if (!bin) return null;
   const server = await startPostgres15(bin);
   const secret = 'bench-limits-secret-0123456789abcdef012345';
   let n = 0;
@@ -528,6 +537,20 @@ async function benchLimits() {
     const top = () => [...slowest].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([f, t]) => `${f} ${ms(t)}`).join(', ');
     return { door, top, close: () => executor.close() };
   };
+  return { open, stop: () => server.stop() };
+}
+
+/**
+ * Supabase's limits, on PostgreSQL 15: the reminders job at 1,000 / 10,000 / 100,000 children and a broadcast
+ * to 20,000 recipients, each call timed by function, so the slowest single RPC can be held against the 8-second
+ * statement time-out of service_role (`BENCH_LIMITS_CHILDREN`, `BENCH_LIMITS_RECIPIENTS`).
+ */
+async function benchLimits() {
+  const { planPending, reminders } = await import('../../bot/features/care/job');
+  const { broadcasts } = await import('../../bot/features/broadcasts/job');
+  const databases = await pg15Databases();
+  if (!databases) return console.log('limits: PostgreSQL 15 is not installed (PG15_BIN or postgresql-15): skipped');
+  const { open } = databases;
   try {
     for (const children of (process.env.BENCH_LIMITS_CHILDREN ?? '1000,10000,100000').split(',').map(Number)) {
       const { door, top, close } = await open();
@@ -555,11 +578,11 @@ async function benchLimits() {
     console.log(`limits (PostgreSQL 15): a broadcast to ${recipients} recipients released (${JSON.stringify(out.released)}); slowest single calls: ${top()}`);
     await close();
   } finally {
-    await server.stop();
+    await databases.stop();
   }
 }
 
-const BENCHES: Record<string, () => Promise<void>> = { order: benchOrder, safety: benchSafety, questions: benchQuestions, start: benchStart, rpc: benchRpc, inbound: benchInbound, outbound: benchOutbound, onboarding: benchOnboarding, reminders: benchReminders, calls: benchCalls, broadcast: benchBroadcast, limits: benchLimits, media: benchMedia };
+const BENCHES: Record<string, () => Promise<void>> = { order: benchOrder, safety: benchSafety, questions: benchQuestions, start: benchStart, rpc: benchRpc, inbound: () => benchInbound(), conversations: benchConversations, outbound: benchOutbound, onboarding: benchOnboarding, reminders: benchReminders, calls: benchCalls, broadcast: benchBroadcast, limits: benchLimits, media: benchMedia, metrics: () => benchMetrics(), scale: () => benchScale() };
 
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(BENCHES)) {

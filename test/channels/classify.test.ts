@@ -8,7 +8,7 @@ const grammyError = (error_code: number, description: string, parameters = {}) =
 
 describe('Telegram errors', () => {
   it.each([
-    [grammyError(429, 'Too Many Requests: retry after 7', { retry_after: 7 }), { kind: 'retry', retryAfterMs: 7000 }],
+    [grammyError(429, 'Too Many Requests: retry after 7', { retry_after: 7 }), { kind: 'retry', retryAfterMs: 7000, rateLimited: true }],
     [grammyError(403, 'Forbidden: bot was blocked by the user'), { kind: 'contact_gone' }],
     [grammyError(403, 'Forbidden: user is deactivated'), { kind: 'contact_gone' }],
     [grammyError(400, 'Bad Request: chat not found'), { kind: 'contact_gone' }],
@@ -30,6 +30,11 @@ describe('Twilio errors', () => {
     [new Error('socket hang up'), 'retry'],
   ])('%o → %s', (err, kind) => {
     expect(classifyTwilioError(err).kind).toBe(kind);
+  });
+  it('tells a rate-limited answer (429) from other retries, for the 429 counter', () => {
+    expect(classifyTwilioError({ status: 429, code: 20429, message: 'Too Many Requests' })).toMatchObject({ kind: 'retry', rateLimited: true });
+    expect(classifyTwilioError({ status: 503, code: 20503, message: 'Service unavailable' })).not.toHaveProperty('rateLimited');
+    expect(classifyTelegramError(grammyError(502, 'Bad Gateway'))).not.toHaveProperty('rateLimited');
   });
   it('never keeps a phone number in the reason it stores and logs', () => {
     const out = classifyTwilioError({ status: 400, code: 21211, message: "The 'To' number whatsapp:+393331234567 is not a valid phone number." });

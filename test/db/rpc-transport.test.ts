@@ -3,7 +3,11 @@ import { anonKey, serviceKey, supabaseClient, type Db } from '../../bot/db/clien
 import type { SqlExecutor } from '../../bot/db/executor';
 import { signJwt } from '../../bot/db/jwt';
 import { createRpcTransport, durationMs, httpStatusFor, maxRowsFromConfig, supabaseLimits, SUPABASE_STATEMENT_TIMEOUTS, type RpcTransport } from '../../bot/db/rpc-transport';
+import { postgresExecutor } from '../../bot/db/executor';
+import { RpcError } from '../../bot/db/rpc';
+import { databaseUnreachable } from '../../functions/whatsapp-spool';
 import { freshPglite, migratedPostgres } from '../support/databases';
+import { freePort } from '../support/processes';
 
 const SECRET = 'test-secret-0123456789abcdef0123456789';
 
@@ -199,6 +203,20 @@ describe('the SQLSTATE to HTTP table', () => {
   });
   it('42501 is 401 for the anonymous role and 403 otherwise', () => {
     expect([httpStatusFor('42501', true), httpStatusFor('42501', false)]).toEqual([401, 403]);
+  });
+});
+
+describe('a PostgreSQL that cannot be reached', () => {
+  it("answers 503 PGRST000, as PostgREST does, not a client error: callers (the WhatsApp spool) see it as unreachable", async () => {
+    const executor = postgresExecutor(`postgres://nobody@127.0.0.1:${await freePort()}/nothing`);
+    try {
+      const client = supabaseClient('http://embedded.local', serviceKey(SECRET), createRpcTransport({ executor, jwtSecret: SECRET }).fetch);
+      const res = await client.rpc('health');
+      expect([res.status, res.error?.code, res.error?.message]).toEqual([503, 'PGRST000', 'Could not connect with the database']);
+      expect(databaseUnreachable(new RpcError('health', res.error!, res.status))).toBe(true);
+    } finally {
+      await executor.close();
+    }
   });
 });
 

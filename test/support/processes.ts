@@ -25,7 +25,8 @@ export interface Finished {
 export function runScript(script: string, args: string[], env: Record<string, string>, opts: { direct?: boolean } = {}): { child: ChildProcess; done: Promise<Finished>; output: () => string } {
   // direct: node itself with tsx as a loader, so a signal reaches the server with no relay in between
   const [cmd, argv] = opts.direct ? [process.execPath, ['--import', 'tsx', script, ...args]] : [TSX, [script, ...args]];
-  const child = spawn(cmd, argv, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // METRICS_PORT 0: servers started side by side by parallel tests would all want 127.0.0.1:9464 (a test sets its own)
+  const child = spawn(cmd, argv, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', METRICS_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));

@@ -5,6 +5,7 @@ import { createTranslator } from '../../bot/i18n';
 import { createTelegramEmulator, type TelegramEmulator } from '../../bot/local/telegram-emulator';
 import { createLogger } from '../../bot/logger';
 import { startChannels, type ChannelRoutes, type ChannelRuntime } from '../../functions/channels';
+import type { Metrics } from '../../functions/metrics';
 import { createApp } from '../../functions/server';
 import { pgliteDb, type TestDb } from './door';
 
@@ -32,7 +33,13 @@ export interface Stack {
 }
 
 /** Our server with a real-mode Telegram channel, pointed at the emulator by TELEGRAM_API_ROOT. */
-export async function telegramStack(mode: 'webhook' | 'polling', limits?: { globalPerSecond: number; perChatPerSecond: number }, start = '2026-11-23T09:00:00Z'): Promise<Stack> {
+export async function telegramStack(
+  mode: 'webhook' | 'polling',
+  limits?: { globalPerSecond: number; perChatPerSecond: number },
+  start = '2026-11-23T09:00:00Z',
+  /** GET /metrics wired in, and more environment (METRICS_TOKEN, …) */
+  extra: { metrics?: (t: TestDb) => Metrics; env?: Record<string, string> } = {},
+): Promise<Stack> {
   const clock = runningClock(start);
   const t = await pgliteDb();
   const emulator = createTelegramEmulator({ webhookRetryDelayMs: 100, limits });
@@ -40,11 +47,12 @@ export async function telegramStack(mode: 'webhook' | 'polling', limits?: { glob
   const api = await emulator.listen();
   const routes: ChannelRoutes = { mounts: [] };
   const door = { supabase: t.db, mode: 'embedded' as const, schemaVersion: null, close: async () => undefined };
-  let config = loadConfig({});
-  const app = createApp({ config, logger, clock, door, startedAt: clock.now(), channels: routes });
+  const metrics = extra.metrics?.(t);
+  let config = loadConfig(extra.env ?? {});
+  const app = createApp({ config, logger, clock, door, startedAt: clock.now(), channels: routes, ...(metrics ? { metrics } : {}) });
   const server = await serveFetch(app);
-  config = loadConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: api.apiRoot, PUBLIC_URL: server.url, ...(mode === 'webhook' ? { TELEGRAM_WEBHOOK_SECRET: SECRET } : {}) });
-  const runtime = await startChannels({ config, logger, clock, db: t.db, i18n, port: server.port, routes });
+  config = loadConfig({ ...extra.env, TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: api.apiRoot, PUBLIC_URL: server.url, ...(mode === 'webhook' ? { TELEGRAM_WEBHOOK_SECRET: SECRET } : {}) });
+  const runtime = await startChannels({ config, logger, clock, db: t.db, i18n, port: server.port, routes, ...(metrics ? { metrics } : {}) });
   return {
     t, clock, emulator, runtime, url: server.url,
     close: async () => {
