@@ -42,6 +42,8 @@ declare
   v_anchors date[];
   v_first boolean[];
 begin
+  -- for plpgsql_check (supabase db lint), which cannot see a table this function creates as it runs
+  perform 'PRAGMA:TABLE: pg_temp.care_plan_rows (child_id uuid, first_plan boolean, anchor date, code text, kind text, group_key text, dose int, due_on date, window_end date, done boolean, late boolean, catchup boolean)';
   -- the children to plan: new, or their birth (or due) date changed since their last plan
   select coalesce(array_agg(c.id), '{}'), coalesce(array_agg(coalesce(c.birth_date, c.due_date)), '{}'),
          coalesce(array_agg(c.planned_for is null and not exists (select 1 from public.child_plan p where p.child_id = c.id)), '{}')
