@@ -5,8 +5,11 @@ import { call } from '../db/rpc';
 export type Sleep = (ms: number) => Promise<void>;
 export const realSleep: Sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Our clock and the provider's differ by the request's flight time: keep a margin so a window never looks full to them. */
-const MARGIN = 1.05;
+/**
+ * Sends are spaced this much wider than the limit asks (as pacing_take does): the provider's sliding second then
+ * sees at most the limit while each send arrives within 1000 × (MARGIN − 1) = 30 ms of its slot, and 97% is reachable.
+ */
+const MARGIN = 1.03;
 
 /** The least time between two messages to one chat, by whichever process sends them (0: the provider sets none). */
 export const chatGapMs = (limits: ChannelLimits) => (limits.perChatPerSecond > 0 ? Math.ceil((1000 * MARGIN) / limits.perChatPerSecond) : 0);
@@ -28,19 +31,12 @@ export class SharedPacer {
     private readonly sleep: Sleep = realSleep,
   ) {}
 
-  private get spacingMs() {
-    return (1000 * MARGIN) / this.limits.perSecond;
-  }
-
   /**
-   * How late a send may leave its slot: half of what the margin leaves free in a provider's second (the slots
-   * beyond those a second holds at our spacing; the request's own flight takes the other half), at least a
-   * quarter spacing. Telegram's 30/s: 17 ms; Twilio's 80/s: 20 ms.
+   * How late a send may leave its slot: L sends spaced MARGIN·1000/L ms apart span 1000·(MARGIN − 1) ms more than a
+   * second, so one sent that late still never shares a provider's second with L others. Half of it is ours to be
+   * late (15 ms); the other half is the request's flight, which varies.
    */
-  private get lateMs() {
-    const spare = this.limits.perSecond - Math.floor(this.limits.perSecond / MARGIN) - 1;
-    return Math.max((spare * this.spacingMs) / 2, this.spacingMs / 4);
-  }
+  private readonly lateMs = (1000 * (MARGIN - 1)) / 2;
 
   /** how long asking takes, lately: slots are asked for that far ahead, so one given "now" is not already late */
   private askMs = 0;

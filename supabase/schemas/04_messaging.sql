@@ -40,7 +40,8 @@ comment on column public.outbox.question is 'The conversation a scheduled questi
 create index outbox_ready_idx on public.outbox (channel, priority, not_before, id) where status = 'pending';
 create index outbox_sending_idx on public.outbox (channel, lease_until) where status = 'sending';
 create index outbox_provider_idx on public.outbox (provider_message_id) where provider_message_id is not null;
-create index outbox_contact_idx on public.outbox (contact_id);
+-- by contact, her latest send first: outbox_claim asks when her chat was last written to
+create index outbox_contact_idx on public.outbox (contact_id, sent_at);
 -- /metrics' outbox_depth counts the rows not done from this index alone, however many sent rows there are
 create index outbox_depth_idx on public.outbox (channel, status, priority) where status in ('pending', 'sending', 'held', 'failed');
 alter table public.outbox enable row level security;
@@ -405,8 +406,8 @@ $$;
 -- ----------------------------------------------------------------------------
 -- pacing_take: a time one more message may leave this sender. Every
 -- dispatcher of every process asks here, and the sends are spaced evenly at
--- 1.05 / limit seconds (a sliding second at the provider never sees more than
--- the limit, even when a send leaves a little late), so any number of
+-- 1.03 / limit seconds (a sliding second at the provider never sees more than
+-- the limit while a send leaves at most 30 ms late), so any number of
 -- processes together keep the limit and one that dies holds at most the slots
 -- it was given. Reserved: go after wait_ms from p_now. Not reserved: bulk
 -- (priority 5 and above) is never given a slot further ahead than 100 ms, so a
@@ -430,13 +431,17 @@ volatile
 set search_path = ''
 as $$
 declare
-  v_spacing constant interval := make_interval(secs => 1.05 / p_per_second);
+  v_spacing constant interval := make_interval(secs => 1.03 / p_per_second);
   v_horizon constant interval := interval '100 milliseconds';
   v_slot timestamptz;
 begin
-  insert into public.pacing (sender) values (p_sender) on conflict (sender) do nothing;
   -- a slot already past when the answer arrives (a slow call) is given up by the caller, not sent late
   select greatest(p.next_at, p_now) into v_slot from public.pacing p where p.sender = p_sender for update;
+  if not found then
+    -- a sender's first send: its row is made once, not on every call
+    insert into public.pacing (sender) values (p_sender) on conflict (sender) do nothing;
+    select greatest(p.next_at, p_now) into v_slot from public.pacing p where p.sender = p_sender for update;
+  end if;
   if p_priority >= 5 and v_slot > p_now + v_horizon then
     return jsonb_build_object('reserved', false, 'wait_ms', greatest(1, floor(extract(epoch from v_slot - v_horizon - p_now) * 1000))::int, 'claimed', true);
   end if;
@@ -553,6 +558,37 @@ begin
      and c.conversation = '{}'::jsonb
      and not exists (select 1 from public.outbox o where o.contact_id = c.id and o.status in ('pending', 'sending', 'held'));
   return v_result;
+end;
+$$;
+
+-- ----------------------------------------------------------------------------
+-- outbox_record_many: several sends' outcomes in one call (a busy dispatcher
+-- records what finished while its last call was on the way). Each is
+-- outbox_record's, on its own: one that fails leaves its row 'sending' (sent
+-- again when its lease runs out) and the others are kept. p_records: [{id,
+-- outcome, provider_message_id, error, retry_at, at}]; answers each row's new
+-- status, or 'error: <message>', in the same order.
+-- ----------------------------------------------------------------------------
+create function public.outbox_record_many(p_worker text, p_records jsonb)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_record jsonb;
+  v_results jsonb := '[]'::jsonb;
+begin
+  for v_record in select r from jsonb_array_elements(p_records) r loop
+    begin
+      v_results := v_results || to_jsonb(public.outbox_record(
+        (v_record ->> 'id')::bigint, p_worker, v_record ->> 'outcome', v_record ->> 'provider_message_id',
+        v_record ->> 'error', (v_record ->> 'retry_at')::timestamptz, (v_record ->> 'at')::timestamptz));
+    exception when others then
+      v_results := v_results || to_jsonb('error: ' || sqlerrm);
+    end;
+  end loop;
+  return v_results;
 end;
 $$;
 

@@ -3,26 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Bot, webhookCallback } from 'grammy';
-import { handleInbound } from '../../bot/app';
-import { connectTelegramToCore, createTelegramChannel } from '../../bot/channels/telegram';
-import { systemClock } from '../../bot/clock';
 import { loadConfig } from '../../bot/config';
 import { openDataDoor, serviceKey, supabaseClient, type DataDoor } from '../../bot/db/client';
 import { postgresExecutor } from '../../bot/db/executor';
 import { migrate } from '../../bot/db/migrate';
 import { createRpcTransport } from '../../bot/db/rpc-transport';
 import { serveFetch, type FetchHandler } from '../../bot/http/node-adapter';
-import { createTranslator } from '../../bot/i18n';
 import { createTelegramEmulator } from '../../bot/local/telegram-emulator';
-import { createLogger } from '../../bot/logger';
-import { Dispatcher } from '../../bot/outbox/dispatcher';
-import { createApp } from '../../functions/server';
-import { telegramWebhookHandler } from '../../functions/telegram-webhook';
 import { findPostgres15, startPostgres15 } from '../support/postgres-servers';
+import { telegramRig } from './telegram-rig';
 
 const TOKEN = '777001:InboundBenchToken_abcdefghijklmnop';
 const SECRET = 'bench-secret';
-const logger = createLogger('silent');
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
 interface Intake {
@@ -85,27 +77,14 @@ async function bare(n: number, concurrency: number, chats: number): Promise<Inta
   }
 }
 
-/** Our server, core and dispatcher on `door`, the emulator's limits lifted: our side, not Telegram's pacing. */
+/** Our server, core and dispatcher on `door` (test/bench/telegram-rig.ts): our side, not Telegram's pacing. */
 async function ours(door: DataDoor, n: number, concurrency: number, chats: number, firstId: number): Promise<Intake> {
-  const emulator = createTelegramEmulator({ limits: { globalPerSecond: 1_000_000, perChatPerSecond: 1_000 } });
-  emulator.addBot(TOKEN);
-  const api = await emulator.listen();
-  const channel = createTelegramChannel({ token: TOKEN, apiRoot: api.apiRoot, limits: { perSecond: Infinity, perChatPerSecond: 0 } });
-  await channel.bot.init();
-  const dispatcher = new Dispatcher({ db: door.supabase, sender: channel, clock: systemClock, logger, batchSize: 200 });
-  const core = { db: door.supabase, i18n: createTranslator(), clock: systemClock, logger };
-  connectTelegramToCore(channel, (inbound) => handleInbound(core, inbound), () => dispatcher.notify());
-  const app = createApp({ config: loadConfig({}), logger, clock: systemClock, door, startedAt: new Date(), channels: { mounts: [], telegramWebhook: telegramWebhookHandler(channel, SECRET) } });
-  const server = await serveFetch(app);
-  for (let i = 0; i < chats; i++) emulator.userSends(TOKEN, { id: firstId + i, firstName: 'M' }, 'hi');
-  dispatcher.start();
+  const rig = await telegramRig(door, { token: TOKEN, secret: SECRET });
+  for (let i = 0; i < chats; i++) rig.open(firstId + i);
   try {
-    return await drive(server.url, n, concurrency, chats, firstId);
+    return await drive(rig.url, n, concurrency, chats, firstId);
   } finally {
-    await dispatcher.stop();
-    await server.close();
-    await emulator.close();
-    await api.close();
+    await rig.close();
   }
 }
 

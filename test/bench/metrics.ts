@@ -1,20 +1,12 @@
+import { telegramRig } from './telegram-rig';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { handleInbound } from '../../bot/app';
-import { connectTelegramToCore, createTelegramChannel } from '../../bot/channels/telegram';
-import { systemClock } from '../../bot/clock';
 import { loadConfig } from '../../bot/config';
-import type { CoreDeps } from '../../bot/core/conversation';
-import { openDataDoor, type DataDoor } from '../../bot/db/client';
-import { serveFetch } from '../../bot/http/node-adapter';
-import { createTranslator } from '../../bot/i18n';
-import { createTelegramEmulator, type TelegramEmulator } from '../../bot/local/telegram-emulator';
+import { openDataDoor } from '../../bot/db/client';
+import { createTelegramEmulator } from '../../bot/local/telegram-emulator';
 import { createLogger } from '../../bot/logger';
-import { Dispatcher } from '../../bot/outbox/dispatcher';
-import { createMetrics, type Metrics } from '../../functions/metrics';
-import { createApp } from '../../functions/server';
-import { telegramWebhookHandler } from '../../functions/telegram-webhook';
+import { createMetrics } from '../../functions/metrics';
 
 const TOKEN = '777001:BenchMetricsToken_abcdefghijklmn';
 const SECRET = 'bench-metrics-secret';
@@ -39,13 +31,13 @@ export async function benchMetrics(n = Number(process.env.BENCH_METRICS_INBOUND 
     const outstanding = async () => (await door.executor!.query<{ n: number }>(`select count(*)::int as n from public.outbox where status in ('pending', 'sending')`))[0]!.n;
     /** one round on a fresh server, core and dispatcher, with or without metrics; closed once its replies are out */
     const run = async (withMetrics: boolean, count: number) => {
-      const r = await rig(door, emulator, api.apiRoot, withMetrics ? metrics : undefined);
+      const r = await telegramRig(door, { token: TOKEN, secret: SECRET, emulator: { emulator, apiRoot: api.apiRoot }, ...(withMetrics ? { metrics } : {}) });
       const ids = Array.from({ length: count }, () => next++);
       for (const id of ids) emulator.userSends(TOKEN, { id, firstName: 'M' }, 'hi');
       let i = 0;
       const t0 = performance.now();
       await Promise.all(Array.from({ length: 16 }, async () => {
-        while (i < ids.length) await r.post(ids[i++]!, ++updateId, 'ciao');
+        while (i < ids.length) await r.post(ids[i++]!, 'ciao', ++updateId);
       }));
       const rate = count / ((performance.now() - t0) / 1000);
       while ((await outstanding()) > 0) await new Promise((res) => setTimeout(res, 20));
@@ -124,27 +116,3 @@ export async function benchMetrics(n = Number(process.env.BENCH_METRICS_INBOUND 
 }
 
 /** Our server, core and dispatcher, with or without metrics, against an emulator whose limits are lifted: our side only. */
-async function rig(door: DataDoor, emulator: TelegramEmulator, apiRoot: string, metrics?: Metrics) {
-  const channel = createTelegramChannel({ token: TOKEN, apiRoot, limits: { perSecond: Infinity, perChatPerSecond: 0 } });
-  await channel.bot.init();
-  const dispatcher = new Dispatcher({ db: door.supabase, sender: channel, clock: systemClock, logger, batchSize: 200, ...(metrics ? { metrics: metrics.sends } : {}) });
-  const core: CoreDeps = { db: door.supabase, i18n: createTranslator(), clock: systemClock, logger, ...(metrics ? { metrics: metrics.inbound } : {}) };
-  connectTelegramToCore(channel, (inbound) => handleInbound(core, inbound), () => dispatcher.notify());
-  const config = loadConfig(metrics ? { METRICS_TOKEN: 'bench-metrics-token-0123' } : {});
-  const app = createApp({ config, logger, clock: systemClock, door, startedAt: new Date(), channels: { mounts: [], telegramWebhook: telegramWebhookHandler(channel, SECRET) }, ...(metrics ? { metrics } : {}) });
-  const server = await serveFetch(app);
-  dispatcher.start();
-  return {
-    post: async (id: number, updateId: number, text: string) => {
-      const update = { update_id: updateId, message: { message_id: 2, date: 1, chat: { id, type: 'private', first_name: 'M' }, from: { id, is_bot: false, first_name: 'M', language_code: 'it' }, text } };
-      const send = () => fetch(`${server.url}/telegram/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET }, body: JSON.stringify(update) });
-      // a kept-alive connection the server closed as it was reused: sent again, as Telegram would (same update_id, handled once)
-      const res = await send().catch(send);
-      if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
-    },
-    close: async () => {
-      await dispatcher.stop();
-      await server.close();
-    },
-  };
-}

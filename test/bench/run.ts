@@ -5,20 +5,17 @@ import { createTelegramChannel } from '../../bot/channels/telegram';
 import { systemClock } from '../../bot/clock';
 import { loadConfig } from '../../bot/config';
 import { openDataDoor, type DataDoor } from '../../bot/db/client';
-import { serveFetch } from '../../bot/http/node-adapter';
 import { createTranslator } from '../../bot/i18n';
 import { createTelegramEmulator } from '../../bot/local/telegram-emulator';
 import { createLogger } from '../../bot/logger';
 import { Dispatcher } from '../../bot/outbox/dispatcher';
-import { connectTelegramToCore } from '../../bot/channels/telegram';
 import { handleInbound } from '../../bot/app';
-import { createApp } from '../../functions/server';
-import { telegramWebhookHandler } from '../../functions/telegram-webhook';
 import { freePort, runScript, waitForHealthy } from '../support/processes';
 import { benchMedia } from './media';
 import { benchScale } from './scale';
 import { benchInbound } from './inbound';
 import { benchMetrics } from './metrics';
+import { telegramRig } from './telegram-rig';
 
 /** `npm run bench`: prints figures; not a timed test. Each entry says what it measures. */
 
@@ -112,42 +109,9 @@ async function benchConversations() {
 }
 
 /** Our server, core and dispatcher on one embedded database, with a Telegram emulator whose limits are lifted: our side, not Telegram's pacing. */
-async function telegramRig(door: DataDoor) {
-  const emulator = createTelegramEmulator({ limits: { globalPerSecond: 1_000_000, perChatPerSecond: 1_000 } });
-  emulator.addBot(TOKEN);
-  const api = await emulator.listen();
-  const channel = createTelegramChannel({ token: TOKEN, apiRoot: api.apiRoot, limits: { perSecond: Infinity, perChatPerSecond: 0 } });
-  await channel.bot.init();
-  const dispatcher = new Dispatcher({ db: door.supabase, sender: channel, clock: systemClock, logger, batchSize: 200 });
-  const core = { db: door.supabase, i18n: createTranslator(), clock: systemClock, logger };
-  connectTelegramToCore(channel, (inbound) => handleInbound(core, inbound), () => dispatcher.notify());
-  const secret = 'bench-secret';
-  const app = createApp({ config: loadConfig({}), logger, clock: systemClock, door, startedAt: new Date(), channels: { mounts: [], telegramWebhook: telegramWebhookHandler(channel, secret) } });
-  const server = await serveFetch(app);
-  dispatcher.start();
-  let updateId = 900_000;
-  return {
-    emulator,
-    /** her chat exists at the emulator (as once she opened it); not timed */
-    open: (id: number) => emulator.userSends(TOKEN, { id, firstName: 'M' }, 'hi'),
-    /** a private-chat message as Telegram would post it to our webhook */
-    post: async (id: number, text: string) => {
-      const update = { update_id: ++updateId, message: { message_id: 2, date: 1, chat: { id, type: 'private', first_name: 'M' }, from: { id, is_bot: false, first_name: 'M', language_code: 'it' }, text } };
-      const res = await fetch(`${server.url}/telegram/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': secret }, body: JSON.stringify(update) });
-      if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
-    },
-    close: async () => {
-      await dispatcher.stop();
-      await server.close();
-      await emulator.close();
-      await api.close();
-    },
-  };
-}
-
 async function inboundRun(n: number, concurrency: number) {
   await withEmbedded(async (door) => {
-    const rig = await telegramRig(door);
+    const rig = await telegramRig(door, { token: TOKEN, secret: 'bench-secret' });
     const ids = Array.from({ length: n }, (_, i) => 6_000_000 + concurrency * 100_000 + i);
     for (const id of ids) rig.open(id);
     const started = new Map<number, number>();
@@ -359,7 +323,7 @@ async function benchSafety(n = Number(process.env.BENCH_SAFETY ?? 60)) {
     await withEmbedded(async (door) => {
       await door.executor!.query(`with s as (insert into public.staff (role, full_name) values ('coordinator', 'Anna Rossi') returning id)
         insert into public.contacts (channel, provider_id, language, language_confirmed, consent, staff_id) select 'telegram', '5999999', 'it', true, 'given', id from s`);
-      const rig = await telegramRig(door);
+      const rig = await telegramRig(door, { token: TOKEN, secret: 'bench-secret' });
       rig.open(5_999_999);
       const lat: number[] = [];
       for (let i = 0; i < n; i++) {
@@ -470,7 +434,7 @@ async function benchBroadcast() {
  */
 async function benchOrder(n = Number(process.env.BENCH_ORDER ?? 100)) {
   await withEmbedded(async (door) => {
-    const rig = await telegramRig(door);
+    const rig = await telegramRig(door, { token: TOKEN, secret: 'bench-secret' });
     const run = async (base: number, later: number) => {
       const ids = Array.from({ length: n }, (_, i) => base + i);
       for (const id of ids) await rig.open(id);

@@ -6,6 +6,7 @@ import { createTwilioEmulator, type TwilioEmulator } from '../../bot/local/twili
 import { createLogger } from '../../bot/logger';
 import { Dispatcher } from '../../bot/outbox/dispatcher';
 import { postgresDb, type TestDb } from '../support/door';
+import { until } from '../support/two-channel-stack';
 
 const SID = `AC${'1'.repeat(32)}`;
 const TOKEN = 'dispatcher-test-token-0123456789';
@@ -132,6 +133,29 @@ describe('the outbox dispatcher, on a real multi-connection PostgreSQL', () => {
     expect((await d.runOnce()).outcomes.sent).toBe(1);
     await h.emulator.settle();
     expect(h.emulator.messagesTo(number!)).toHaveLength(1);
+  });
+
+  it('keeps sending to everyone else while one send hangs, and sends that one once it comes back', async () => {
+    h = await harness();
+    const clock = new FakeClock('2026-11-23T10:00:00Z');
+    const numbers = await seed(h.t, 12, 1, '2026-11-23T09:00:00Z');
+    const wa = whatsapp(h.apiBase);
+    let release!: () => void;
+    const back = new Promise<void>((resolve) => (release = resolve));
+    // her send hangs (a slow upload, a provider that does not answer): the others must not wait for it
+    const hanging: ChannelSender = { channel: wa.channel, limits: wa.limits, paceKey: wa.paceKey, send: async (m, now) => { if (m.providerId === numbers[0]) await back; return wa.send(m, now); } };
+    const d = new Dispatcher({ db: h.t.client(), sender: hanging, clock, logger, batchSize: 3, concurrency: 2, idleMs: 20, sleep: async (ms) => clock.advance(ms) });
+    d.start();
+    try {
+      await until(async () => (await statuses(h.t)).find((s) => s.status === 'sent')?.n === 11);
+      expect(h.emulator.messagesTo(numbers[0]!)).toHaveLength(0);
+    } finally {
+      release();
+      await d.stop();
+    }
+    await h.emulator.settle();
+    expect(await statuses(h.t)).toEqual([{ status: 'sent', n: 12 }]);
+    expect(numbers.map((n) => h.emulator.messagesTo(n).length)).toEqual(numbers.map(() => 1));
   });
 
   it('sends replies to people who just wrote before bulk', async () => {
