@@ -406,8 +406,8 @@ $$;
 -- ----------------------------------------------------------------------------
 -- pacing_take: a time one more message may leave this sender. Every
 -- dispatcher of every process asks here, and the sends are spaced evenly at
--- 1.03 / limit seconds (a sliding second at the provider never sees more than
--- the limit while a send leaves at most 30 ms late), so any number of
+-- 1.05 / limit seconds (a sliding second at the provider never sees more than
+-- the limit while a send arrives at most 50 ms late), so any number of
 -- processes together keep the limit and one that dies holds at most the slots
 -- it was given. Reserved: go after wait_ms from p_now. Not reserved: bulk
 -- (priority 5 and above) is never given a slot further ahead than 100 ms, so a
@@ -431,7 +431,7 @@ volatile
 set search_path = ''
 as $$
 declare
-  v_spacing constant interval := make_interval(secs => 1.03 / p_per_second);
+  v_spacing constant interval := make_interval(secs => 1.05 / p_per_second);
   v_horizon constant interval := interval '100 milliseconds';
   v_slot timestamptz;
 begin

@@ -44,19 +44,19 @@ describe('pacing_take: one sliding window per sender, shared by every caller', (
       if (error) throw new Error(error.message);
       return data as { reserved: boolean; wait_ms: number; claimed: boolean };
     };
-    // 20 a second, spaced 51.5 ms; table: [sender, time, priority, answer]
+    // 20 a second, spaced 52.5 ms; table: [sender, time, priority, answer]
     const steps: [string, string, number, { reserved: boolean; wait_ms: number; claimed: boolean }][] = [
       ['telegram:1', '2026-12-04T10:00:00.000Z', 8, { reserved: true, wait_ms: 0, claimed: true }],
-      ['telegram:1', '2026-12-04T10:00:00.000Z', 8, { reserved: true, wait_ms: 51, claimed: true }],
-      // the next would be 103 ms ahead, past bulk's 100 ms horizon: ask again when it is within it
-      ['telegram:1', '2026-12-04T10:00:00.000Z', 8, { reserved: false, wait_ms: 3, claimed: true }],
+      ['telegram:1', '2026-12-04T10:00:00.000Z', 8, { reserved: true, wait_ms: 52, claimed: true }],
+      // the next would be 105 ms ahead, past bulk's 100 ms horizon: ask again when it is within it
+      ['telegram:1', '2026-12-04T10:00:00.000Z', 8, { reserved: false, wait_ms: 5, claimed: true }],
       // a reply is given that slot at once
-      ['telegram:1', '2026-12-04T10:00:00.000Z', 0, { reserved: true, wait_ms: 103, claimed: true }],
+      ['telegram:1', '2026-12-04T10:00:00.000Z', 0, { reserved: true, wait_ms: 105, claimed: true }],
       // another sender has its own pace
       ['whatsapp:+390200000001', '2026-12-04T10:00:00.000Z', 8, { reserved: true, wait_ms: 0, claimed: true }],
       // after a quiet spell nothing is owed: go now
       ['telegram:1', '2026-12-04T10:00:00.500Z', 8, { reserved: true, wait_ms: 0, claimed: true }],
-      ['telegram:1', '2026-12-04T10:00:00.510Z', 8, { reserved: true, wait_ms: 41, claimed: true }],
+      ['telegram:1', '2026-12-04T10:00:00.510Z', 8, { reserved: true, wait_ms: 42, claimed: true }],
     ];
     for (const [sender, at, priority, answer] of steps) expect([sender, at, priority, await take(sender, at, priority)]).toEqual([sender, at, priority, answer]);
   });

@@ -1,9 +1,7 @@
 -- ============================================================================
--- Sends spaced 1.03 / limit apart (97% of a provider's limit reachable, a send
--- up to 30 ms late still within it); a sender's pacing row is made once, not
--- on every call; a chat's last send is found from the index, not by reading
--- her history; a dispatcher records several sends in one call
--- (outbox_record_many). Only the new definitions.
+-- A sender's pacing row is made once, not on every call; a chat's last send
+-- is found from the index, not by reading her history; a dispatcher records
+-- several sends in one call (outbox_record_many). Only the new definitions.
 -- ============================================================================
 
 -- by contact, her latest send first: outbox_claim asks when her chat was last written to
@@ -13,8 +11,8 @@ create index outbox_contact_idx on public.outbox (contact_id, sent_at);
 -- ----------------------------------------------------------------------------
 -- pacing_take: a time one more message may leave this sender. Every
 -- dispatcher of every process asks here, and the sends are spaced evenly at
--- 1.03 / limit seconds (a sliding second at the provider never sees more than
--- the limit while a send leaves at most 30 ms late), so any number of
+-- 1.05 / limit seconds (a sliding second at the provider never sees more than
+-- the limit while a send arrives at most 50 ms late), so any number of
 -- processes together keep the limit and one that dies holds at most the slots
 -- it was given. Reserved: go after wait_ms from p_now. Not reserved: bulk
 -- (priority 5 and above) is never given a slot further ahead than 100 ms, so a
@@ -38,7 +36,7 @@ volatile
 set search_path = ''
 as $$
 declare
-  v_spacing constant interval := make_interval(secs => 1.03 / p_per_second);
+  v_spacing constant interval := make_interval(secs => 1.05 / p_per_second);
   v_horizon constant interval := interval '100 milliseconds';
   v_slot timestamptz;
 begin
