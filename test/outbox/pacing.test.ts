@@ -76,6 +76,26 @@ describe('pacing_take: one sliding window per sender, shared by every caller', (
     expect((await sql.query<{ leaving_at: Date }>(`select leaving_at from public.outbox`))[0]!.leaving_at).not.toBeNull();
   });
 
+  it('in one process, waiting bulk sends do not poll the database, and a reply waiting among them asks first', async () => {
+    const sql = await freshPglite();
+    close = async () => { await sql.close(); close = undefined; };
+    const real = clientOf(sql);
+    const asked: number[] = [];
+    const counting = { rpc: (fn: string, args: { p_priority: number }) => { asked.push(args.p_priority); return real.rpc(fn, args); } } as unknown as Db;
+    // 50 a second (21 ms apart): bulk may hold slots 100 ms ahead, about five at a time
+    const pacer = new SharedPacer(counting, 'telegram:1', { perSecond: 50, perChatPerSecond: 0 }, () => new Date());
+    const order: string[] = [];
+    const bulk = Array.from({ length: 30 }, (_, i) => pacer.take(8).then(() => order.push(`bulk ${i}`)));
+    await new Promise((r) => setTimeout(r, 30));
+    const reply = pacer.take(0).then(() => order.push('reply'));
+    await Promise.all([...bulk, reply]);
+    // about twice each: a slot given, and a turn told to wait as the horizon fills (30 senders polling asked ~350 times)
+    expect(asked.length).toBeLessThan(2 * 31 + 15);
+    // the reply asked at its first turn, ahead of the bulk waiting then, and left well before the last of them
+    expect(asked.indexOf(0)).toBeLessThan(15);
+    expect(order.indexOf('reply')).toBeLessThan(15);
+  });
+
   it('does not ask the database for a sender with no finite limit', async () => {
     let calls = 0;
     const counting = { rpc: () => { calls++; throw new Error('not expected'); } } as unknown as Db;
