@@ -178,11 +178,38 @@ function messageContent(t: TFunction, lng: Language, { stage, rows }: DayGroup, 
 }
 
 /**
+ * A language's translations, each worked out once per call of reminderMessages: a page's thousands of messages share
+ * their answers, item names and ages, and i18next costs far more per call than a lookup.
+ */
+function translationsOnce(i18n: Translator): (lng: Language) => TFunction {
+  const byLanguage = new Map<Language, TFunction>();
+  return (lng) => {
+    let once = byLanguage.get(lng);
+    if (!once) {
+      const t = i18n.t(lng);
+      const seen = new Map<string, string>();
+      once = ((key: string, options?: Record<string, unknown>) => {
+        const id = options === undefined ? key : `${key}\u0000${JSON.stringify(options)}`;
+        let text = seen.get(id);
+        if (text === undefined) {
+          text = t(key, options) as string;
+          seen.set(id, text);
+        }
+        return text;
+      }) as unknown as TFunction;
+      byLanguage.set(lng, once);
+    }
+    return once;
+  };
+}
+
+/**
  * The day's reminder messages from the open plan rows (dayPlan), one per contact of the family; each message has a
  * key (contact, child, day, stage), so running twice queues once. Overdue mandatory vaccinations go to the tutor.
  */
 export function reminderMessages(i18n: Translator, candidates: Candidate[], now: Date, today: string, rules: ReminderRules = DEFAULT_RULES): { messages: QueuedMessage[]; stages: Record<string, number> } {
   const notBefore = sendTime(now, rules).toISOString();
+  const translate = translationsOnce(i18n);
   const overdue = new Map<string, Candidate[]>();
   for (const c of candidates) {
     if (c.mandatory && c.kind === 'vaccine' && c.status !== 'booked' && differenceInCalendarDays(parseISO(today), parseISO(c.due_on)) > rules.overdueNoticeDays) {
@@ -195,7 +222,7 @@ export function reminderMessages(i18n: Translator, candidates: Candidate[], now:
   for (const group of dayPlan(candidates, today, rules)) {
     for (const to of group.rows[0]!.contacts) {
       const lng = lang(to.language);
-      const { text, choices, child, date } = messageContent(i18n.t(lng), lng, group, today);
+      const { text, choices, child, date } = messageContent(translate(lng), lng, group, today);
       messages.push({
         contact_id: to.contact_id,
         key: `reminder:${to.contact_id}:${group.key}`,
@@ -213,7 +240,7 @@ export function reminderMessages(i18n: Translator, candidates: Candidate[], now:
     const codes = rows.map((r) => r.item_code).sort().join(',');
     for (const to of first.tutor_contacts) {
       const lng = lang(to.language);
-      const t = i18n.t(lng);
+      const t = translate(lng);
       const text = t('staff.overdueMandatory', {
         family: `F-${first.family_ref}`,
         child: first.child_name ?? t('children.unnamed'),

@@ -3,10 +3,18 @@ import { differenceInHours, differenceInMinutes, addMonths, differenceInCalendar
 import type { Language } from '../i18n';
 import type { ChildRow } from './context';
 
+/** One formatter per language: building one costs far more than formatting (the daily job formats tens of thousands of dates). */
+const dateFormats = new Map<Language, Intl.DateTimeFormat>();
+
 /** A calendar date (YYYY-MM-DD) in words, in her language: "12 March 2026". */
 export function formatDate(lng: Language, day: string): string {
-  // English as written in Europe: day before month
-  return new Intl.DateTimeFormat(lng === 'en' ? 'en-GB' : lng, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${day.slice(0, 10)}T00:00:00Z`));
+  let format = dateFormats.get(lng);
+  if (!format) {
+    // English as written in Europe: day before month
+    format = new Intl.DateTimeFormat(lng === 'en' ? 'en-GB' : lng, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+    dateFormats.set(lng, format);
+  }
+  return format.format(new Date(`${day.slice(0, 10)}T00:00:00Z`));
 }
 
 /** A child's age in the unit a mother would use: weeks, then months up to two years, then years. */

@@ -2,8 +2,8 @@ import type { QueuedMessage } from '../care/reminders';
 import type { Db } from '../db/client';
 import { call } from '../db/rpc';
 
-/** messages per reminders_enqueue call */
-const ENQUEUE_BATCH = 500;
+/** messages per reminders_enqueue call: a page's messages in one call (~0.2 s for 1,000), well within the time-out */
+const ENQUEUE_BATCH = 1000;
 
 /** One page of a job's candidates, and where the next page starts (null on the last). */
 export interface Page<Row> {
@@ -32,8 +32,15 @@ export async function queuePages<Row>(
 ): Promise<PagedSummary> {
   const sum: PagedSummary = { rows: 0, messages: 0, queued: 0, stages: {}, sendFrom: null };
   let after: string | null = null;
+  let reading: Promise<Page<Row>> = page(after);
   do {
-    const { rows, next }: Page<Row> = await page(after);
+    const { rows, next }: Page<Row> = await reading;
+    // the next page is read while this one is turned into messages and queued (reading does not depend on the queue);
+    // the queue is still written page after page, in order
+    if (next) {
+      reading = page(next);
+      reading.catch(() => undefined);
+    }
     const { messages, stages } = messagesOf(rows);
     for (let i = 0; i < messages.length; i += ENQUEUE_BATCH) {
       sum.queued += await call<number>(db, 'reminders_enqueue', { p_messages: messages.slice(i, i + ENQUEUE_BATCH), p_now: nowIso });

@@ -30,11 +30,16 @@ comment on table public.care_items is 'The calendar as data: vaccines, check-ups
 alter table public.care_items enable row level security;
 
 -- ----------------------------------------------------------------------------
--- A child's plan: one row per care item
+-- A child's plan: one row per care item. Its child and item are held by the
+-- triggers below, not by foreign keys: a key's check per row cost more than
+-- writing the row (23 rows a child), and the one writer, care_plan_children,
+-- takes them from the children and the calendar it has just read and holds.
 -- ----------------------------------------------------------------------------
 create table public.child_plan (
-  child_id uuid not null references public.children (id) on delete cascade,
-  item_code text not null references public.care_items (code) on update cascade on delete cascade,
+  -- public.children (id): erased with her (child_plan_erase)
+  child_id uuid not null,
+  -- public.care_items (code): follows it, and goes with it (care_items_cascade)
+  item_code text not null,
   due_on date not null,
   window_end date not null,
   status text not null default 'planned' check (status in ('planned', 'booked', 'done', 'not_yet', 'overdue')),
@@ -47,10 +52,45 @@ create table public.child_plan (
   primary key (child_id, item_code)
 );
 comment on table public.child_plan is 'Each child''s vaccinations and check-ups: due date, window, and what the mother said (done, booked, not yet).';
-create index child_plan_due_idx on public.child_plan (window_end, due_on) where status in ('planned', 'not_yet');
-create index child_plan_booked_idx on public.child_plan (booked_on) where status = 'booked';
-create index child_plan_late_idx on public.child_plan (updated_at) where status = 'overdue';
+-- what a reminder stage can apply to, child first: the daily job reads a page of children by their own rows
+create index child_plan_due_idx on public.child_plan (child_id, due_on, window_end) where status in ('planned', 'not_yet');
+create index child_plan_booked_idx on public.child_plan (child_id, booked_on) where status = 'booked';
+create index child_plan_late_idx on public.child_plan (child_id, updated_at) where status = 'overdue' and late_at_registration;
 alter table public.child_plan enable row level security;
+
+-- a child erased (or her family) takes her plan with it, as a cascading key would: once per statement
+create function private.child_plan_erase()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  delete from public.child_plan p using gone g where p.child_id = g.id;
+  return null;
+end;
+$$;
+
+create trigger child_plan_erase after delete on public.children referencing old table as gone for each statement execute function private.child_plan_erase();
+
+-- a calendar item renamed or deleted: its plan rows follow it, as a key on update and delete cascade would
+create function private.care_items_cascade()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if tg_op = 'DELETE' then
+    delete from public.child_plan where item_code = old.code;
+    return old;
+  end if;
+  if new.code is distinct from old.code then
+    update public.child_plan set item_code = new.code where item_code = old.code;
+  end if;
+  return new;
+end;
+$$;
+
+create trigger care_items_cascade after update of code or delete on public.care_items for each row execute function private.care_items_cascade();
 
 -- ----------------------------------------------------------------------------
 -- care_items_list: the active calendar, as one jsonb array
@@ -68,7 +108,7 @@ $$;
 -- ----------------------------------------------------------------------------
 -- care_plan_children: the plans of the given children whose birth (or due)
 -- date changed since their last plan, set-based over the calendar and the
--- children (a few statements for them all, no loop per child); returns how
+-- children (one statement for them all, no loop per child); returns how
 -- many were planned. Each item sits at
 -- its offset from the birth (a pregnancy's steps from the due date: months
 -- first, then days), never sooner than min_gap_days after the previous dose of
@@ -87,44 +127,46 @@ returns int
 language plpgsql
 volatile
 set search_path = ''
--- a page is tens of thousands of rows: sorted in memory, and no JIT compilation costing more than the statement
+-- a page is tens of thousands of rows: sorted in memory, no JIT compilation costing more than the statement, and
+-- each statement planned for the page it is given (a cached generic plan guesses ten children and loops over them)
 set work_mem = '64MB'
 set jit = off
+set plan_cache_mode = 'force_custom_plan'
 as $$
 declare
   v_ids uuid[];
   v_anchors date[];
+  v_born boolean[];
   v_first boolean[];
 begin
-  -- for plpgsql_check (supabase db lint), which cannot see a table this function creates as it runs
-  perform 'PRAGMA:TABLE: pg_temp.care_plan_rows (child_id uuid, first_plan boolean, anchor date, code text, kind text, group_key text, dose int, due_on date, window_end date, done boolean, late boolean, catchup boolean)';
-  -- the children to plan: new, or their birth (or due) date changed since their last plan
-  select coalesce(array_agg(c.id), '{}'), coalesce(array_agg(coalesce(c.birth_date, c.due_date)), '{}'),
+  -- the children to plan: new, or their birth (or due) date changed since their last plan; held (a child erased
+  -- meanwhile goes once her plan is stored, and takes it with her)
+  select coalesce(array_agg(c.id), '{}'), coalesce(array_agg(coalesce(c.birth_date, c.due_date)), '{}'), coalesce(array_agg(c.birth_date is not null), '{}'),
          coalesce(array_agg(c.planned_for is null and not exists (select 1 from public.child_plan p where p.child_id = c.id)), '{}')
-    into v_ids, v_anchors, v_first
-    from unnest(p_child_ids) u (id)
-    join public.children c on c.id = u.id
-   where c.planned_for is distinct from coalesce(c.birth_date, c.due_date);
+    into v_ids, v_anchors, v_born, v_first
+    from (select c.* from unnest(p_child_ids) u (id)
+            join public.children c on c.id = u.id
+           where c.planned_for is distinct from coalesce(c.birth_date, c.due_date)
+             for key share of c) c;
   if cardinality(v_ids) = 0 then
     return 0;
   end if;
+  -- held, as a foreign key's check would hold them, until the plans are stored: no item or child goes meanwhile
+  perform 1 from public.care_items i where i.active for key share;
 
-  -- the page's plans, one row per child and item, in a table of this transaction only: analyzed, so that the
-  -- statements over it join by hash whatever the page's size
-  drop table if exists pg_temp.care_plan_rows;
-  create temporary table care_plan_rows (
-    child_id uuid not null, first_plan boolean not null, anchor date not null, code text not null, kind text not null,
-    group_key text not null, dose int not null, due_on date not null, window_end date not null, done boolean not null,
-    late boolean not null, catchup boolean not null default false
-  ) on commit drop;
+  -- an item no longer in her calendar (inactive, or a pregnancy's step once born) leaves the plan unless done
+  delete from public.child_plan d
+   using unnest(v_ids, v_born) k (id, born)
+   where d.child_id = any (v_ids)
+     and d.child_id = k.id
+     and d.status <> 'done'
+     and not exists (select 1 from public.care_items i where i.code = d.item_code and i.active and (i.kind = 'pregnancy') = not k.born);
 
-  insert into pg_temp.care_plan_rows (child_id, first_plan, anchor, code, kind, group_key, dose, due_on, window_end, done, late)
-  with kids as (
-    select k.id, k.anchor, c.birth_date is not null as born, k.first_plan
-      from unnest(v_ids, v_anchors, v_first) k (id, anchor, first_plan)
-      join public.children c on c.id = k.id
-  ),
-  calendar as (
+  -- the page's plans, one row per child and item, then the first plan's one catch-up summary, stored in the same
+  -- statement: what she said (done, booked) is kept. Late or in the catch-up: 'overdue', never reminded one by one;
+  -- late_at_registration: in the catch-up.
+  insert into public.child_plan (child_id, item_code, due_on, window_end, status, late_at_registration, updated_at)
+  with recursive calendar as (
     -- a born child's items, or a pregnancy's steps; each group's doses in order
     select i.code, i.kind, i.group_key, i.dose, i.offset_months, i.offset_days, i.window_days, i.min_gap_days,
            row_number() over (partition by i.kind = 'pregnancy', i.group_key order by i.dose, i.code) as rank
@@ -134,11 +176,11 @@ begin
   item as (
     -- each item at its offset (months first, then days); a series starts again at its first dose, at a dose
     -- without a minimum gap and after a dose done; gaps: the minimum gaps of the series so far
-    select k.id as child_id, k.first_plan, k.anchor, i.code, i.kind, i.group_key, i.dose, i.rank, i.window_days, i.min_gap_days,
+    select k.id as child_id, k.first_plan, i.code, i.kind, i.group_key, i.dose, i.rank, i.window_days, i.min_gap_days,
            (k.anchor + make_interval(months => i.offset_months))::date + i.offset_days as at_offset, d.done_on,
            count(*) filter (where i.rank = 1 or i.min_gap_days is null or d.done_on is not null) over series as restart,
            (sum(coalesce(i.min_gap_days, 0)) over series)::int as gaps
-      from kids k
+      from unnest(v_ids, v_anchors, v_born, v_first) k (id, anchor, born, first_plan)
       join calendar i on (i.kind = 'pregnancy') = not k.born
       left join public.child_plan d on d.child_id = k.id and d.item_code = i.code and d.status = 'done'
     window series as (partition by k.id, i.group_key order by i.rank)
@@ -147,20 +189,19 @@ begin
     -- how far each dose pushes the later ones of its stretch: the day it was done (else at its offset), less the gaps so far
     select t.*, max(coalesce(t.done_on, t.at_offset) - t.gaps) over (partition by t.child_id, t.group_key, t.restart order by t.rank) as reach
       from item t
-  )
-  -- a dose at its offset, or its gap after the previous dose (done, else planned), whichever is later
-  select r.child_id, r.first_plan, r.anchor, r.code, r.kind, r.group_key, r.dose, x.due_on, x.due_on + r.window_days, r.done_on is not null,
-         r.first_plan and r.done_on is null and x.due_on + r.window_days < p_today
-    from (select r.*, lag(r.reach) over (partition by r.child_id, r.group_key order by r.rank) as reached from reach r) r
-    cross join lateral (select case when r.min_gap_days is null or r.reached is null then r.at_offset
-                                    else greatest(r.at_offset, r.reached + r.gaps) end as due_on) x;
-  analyze pg_temp.care_plan_rows;
-
-  -- the first plan's one catch-up summary
-  with recursive early as (
-    -- all it can take in of the vaccines: open doses due by p_today + p_soon_days
+  ),
+  planned as materialized (
+    -- a dose at its offset, or its gap after the previous dose (done, else planned), whichever is later
+    select r.child_id, r.first_plan, r.code, r.kind, r.group_key, r.dose, x.due_on, x.due_on + r.window_days as window_end,
+           r.done_on is not null as done, r.first_plan and r.done_on is null and x.due_on + r.window_days < p_today as late
+      from (select r.*, lag(r.reach) over (partition by r.child_id, r.group_key order by r.rank) as reached from reach r) r
+      cross join lateral (select case when r.min_gap_days is null or r.reached is null then r.at_offset
+                                      else greatest(r.at_offset, r.reached + r.gaps) end as due_on) x
+  ),
+  early as (
+    -- all the catch-up can take in of the vaccines: open doses due by p_today + p_soon_days
     select p.child_id, p.code, p.late, p.due_on, p.group_key, dense_rank() over (partition by p.child_id, p.group_key order by p.dose) as dose_rank
-      from pg_temp.care_plan_rows p
+      from planned p
      where p.first_plan and p.kind = 'vaccine' and not p.done and p.due_on <= p_today + p_soon_days
   ),
   pulls as materialized (
@@ -181,38 +222,27 @@ begin
     select p.child_id, p.code, p.late, p.due_on,
            max(p.due_on) filter (where p.late) over (partition by p.child_id) as missed_until,
            p.late and row_number() over (partition by p.child_id, p.late order by p.due_on desc, p.group_key collate "C" desc, p.dose desc, p.code collate "C" desc) = 1 as latest_missed
-      from pg_temp.care_plan_rows p
+      from planned p
      where p.first_plan and p.kind = 'checkup'
   ),
   caught as (
     select v.child_id, v.code from vaccines v
-    union all
+    union
     -- of the check-ups only the latest missed, unless the next one is due within 30 days: that visit covers it
     select c.child_id, c.code
       from (select c.*, bool_or(not c.late and c.due_on > c.missed_until and c.due_on <= p_today + 30) over (partition by c.child_id) as covered
               from checkups c) c
      where c.latest_missed and not c.covered
   )
-  update pg_temp.care_plan_rows p set catchup = true
-    from caught c
-   where p.child_id = c.child_id and p.code = c.code;
-
-  -- stored: what she said (done, booked) is kept; an item no longer in the calendar leaves the plan unless done.
-  -- Late or in the catch-up: 'overdue', never reminded one by one; late_at_registration: in the catch-up.
-  delete from public.child_plan d
-   where d.child_id = any (v_ids)
-     and d.status <> 'done'
-     and not exists (select 1 from pg_temp.care_plan_rows p where p.child_id = d.child_id and p.code = d.item_code);
-  insert into public.child_plan (child_id, item_code, due_on, window_end, status, late_at_registration, updated_at)
-  select p.child_id, p.code, p.due_on, p.window_end, case when p.late or p.catchup then 'overdue' else 'planned' end, p.catchup, p_now
-    from pg_temp.care_plan_rows p
+  select p.child_id, p.code, p.due_on, p.window_end, case when p.late or c.code is not null then 'overdue' else 'planned' end, c.code is not null, p_now
+    from planned p
+    left join caught c on c.child_id = p.child_id and c.code = p.code
   on conflict (child_id, item_code) do update
      set due_on = excluded.due_on, window_end = excluded.window_end, updated_at = p_now
    where public.child_plan.status <> 'done';
   update public.children c set planned_for = k.anchor
     from unnest(v_ids, v_anchors) k (id, anchor)
    where c.id = k.id;
-  drop table pg_temp.care_plan_rows;
   return cardinality(v_ids);
 end;
 $$;
@@ -254,24 +284,27 @@ language sql
 stable
 set search_path = ''
 as $$
-  with due as (
-    -- only rows a stage can apply to today, so the daily cost follows what is due, not every child's history
-    -- after the cursor only: each page reads its own children's rows, not every page's again
-    select p.* from public.child_plan p
-     where (p_after is null or p.child_id > p_after)
-       and ((p.status in ('planned', 'not_yet') and p.due_on <= p_today + p_before_days and p.window_end >= p_today - p_followup_days)
-        or (p.status = 'booked' and p.booked_on >= p_today)
-        or (p.status = 'overdue' and p.late_at_registration and p.updated_at >= p_today - 2))
+  with kids as (
+    -- a page is the next p_limit children by id, each read by its own rows (the partial indexes lead with the
+    -- child), so it costs what it returns whatever the programme's size
+    (select c.id from public.children c where p_after is null order by c.id limit greatest(p_limit, 1))
+    union all
+    (select c.id from public.children c where c.id > p_after order by c.id limit greatest(p_limit, 1))
   ),
-  kids as (
-    select distinct d.child_id as id
-      from due d
-      join public.care_items i on i.code = d.item_code and i.active
-      join public.children c on c.id = d.child_id and c.reminders
-      join public.families f on f.id = c.family_id and f.status = 'active'
-     where p_after is null or d.child_id > p_after
-     order by 1
-     limit greatest(p_limit, 1)
+  due as (
+    -- only rows a stage can apply to today, so the daily cost follows what is due, not every child's history:
+    -- each stage by its own index, looked up child by child
+    select p.* from public.child_plan p
+     where p.child_id = any (array(select k.id from kids k))
+       and p.status in ('planned', 'not_yet') and p.due_on <= p_today + p_before_days and p.window_end >= p_today - p_followup_days
+    union all
+    select p.* from public.child_plan p
+     where p.child_id = any (array(select k.id from kids k))
+       and p.status = 'booked' and p.booked_on >= p_today
+    union all
+    select p.* from public.child_plan p
+     where p.child_id = any (array(select k.id from kids k))
+       and p.status = 'overdue' and p.late_at_registration and p.updated_at >= p_today - 2
   ),
   page as (
     select c.id as child_id, c.name as child_name, c.birth_date, c.due_date, f.id as family_id, f.ref as family_ref, d.name as district,
@@ -284,11 +317,10 @@ as $$
                        from public.family_assignments a join public.staff s on s.id = a.tutor_id and s.active
                        join public.contacts sc on sc.staff_id = s.id
                       where a.family_id = f.id and a.ended_at is null), '[]'::jsonb) as tutor_contacts
-      from kids k
-      join due p on p.child_id = k.id
+      from due p
       join public.care_items i on i.code = p.item_code and i.active
-      join public.children c on c.id = p.child_id
-      join public.families f on f.id = c.family_id
+      join public.children c on c.id = p.child_id and c.reminders
+      join public.families f on f.id = c.family_id and f.status = 'active'
       left join public.districts d on d.code = f.district_code
   )
   select jsonb_build_object(
