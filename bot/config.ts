@@ -21,11 +21,17 @@ const httpUrl = z
   .refine((v) => /^https?:\/\//.test(v), 'must start with http:// or https://')
   .transform((v) => v.replace(/\/+$/, ''));
 
+/** A whole number with a default, in a range; 0 as the least means "off" and says so. Messages name the unit. */
+const wholeNumber = (fallback: number, min: number, max: number, unit?: string) => {
+  const range = `from ${min === 0 ? '0 (off)' : min} to ${max}`;
+  return z.preprocess(
+    (v) => (v === undefined || v === '' ? String(fallback) : v),
+    z.string().regex(/^\d+$/, `must be a whole number ${unit ? `of ${unit} ` : ''}${range}`).transform(Number).pipe(z.number().int().min(min, `must be ${range}`).max(max, `must be ${range}`)),
+  );
+};
+
 const schema = z.object({
-  PORT: z.preprocess(
-    (v) => (v === undefined || v === '' ? '3000' : v),
-    z.string().regex(/^\d+$/, 'must be a whole number from 1 to 65535').transform(Number).pipe(z.number().int().min(1, 'must be from 1 to 65535').max(65535, 'must be from 1 to 65535')),
-  ),
+  PORT: wholeNumber(3000, 1, 65535),
   PUBLIC_URL: z.preprocess((v) => (v === '' ? undefined : v), httpUrl.optional()),
   DATA_DIR: z.preprocess((v) => (v === undefined || v === '' ? '.data' : v), z.string()),
   // a folder on this machine's disk: not a URL, no line breaks or NUL
@@ -33,10 +39,7 @@ const schema = z.object({
   SUPABASE_URL: z.preprocess((v) => (v === '' ? undefined : v), httpUrl.optional()),
   SUPABASE_SERVICE_ROLE_KEY: optional(z.string().min(20, 'looks too short to be a service-role key')),
   DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string')),
-  DATABASE_POOL_SIZE: z.preprocess(
-    (v) => (v === undefined || v === '' ? '10' : v),
-    z.string().regex(/^\d+$/, 'must be a whole number of connections from 1 to 200').transform(Number).pipe(z.number().int().min(1, 'must be from 1 to 200').max(200, 'must be from 1 to 200')),
-  ),
+  DATABASE_POOL_SIZE: wholeNumber(10, 1, 200, 'connections'),
   TELEGRAM_BOT_TOKEN: optional(z.string().regex(/^\d+:[A-Za-z0-9_-]{20,}$/, 'must look like 123456789:AA… (the token BotFather gave)')),
   TELEGRAM_WEBHOOK_SECRET: optional(z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, 'must be 1–256 characters of A–Z, a–z, 0–9, _ and -')),
   TELEGRAM_API_ROOT: z.preprocess((v) => (v === undefined || v === '' ? 'https://api.telegram.org' : v), httpUrl),
@@ -45,28 +48,16 @@ const schema = z.object({
   TWILIO_WHATSAPP_FROM: optional(z.string().regex(/^whatsapp:\+[1-9]\d{6,14}$/, 'must be whatsapp:+ followed by the number in E.164, e.g. whatsapp:+393331234567')),
   TWILIO_API_BASE: z.preprocess((v) => (v === undefined || v === '' ? 'https://api.twilio.com' : v), httpUrl),
   LOG_LEVEL: z.preprocess((v) => (v === undefined || v === '' ? 'info' : v), z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })),
-  REMINDER_DAYS_BEFORE: z.preprocess(
-    (v) => (v === undefined || v === '' ? '7' : v),
-    z.string().regex(/^\d+$/, 'must be a whole number of days from 1 to 30').transform(Number).pipe(z.number().int().min(1, 'must be from 1 to 30').max(30, 'must be from 1 to 30')),
-  ),
+  REMINDER_DAYS_BEFORE: wholeNumber(7, 1, 30, 'days'),
   TRANSLATE_URL: z.preprocess((v) => (v === '' ? undefined : v), httpUrl.optional()),
   TRANSLATE_API_KEY: optional(z.string().min(1)),
   TRANSCRIBE_URL: z.preprocess((v) => (v === '' ? undefined : v), httpUrl.optional()),
   TRANSCRIBE_API_KEY: optional(z.string().min(1)),
   TRANSCRIBE_MODEL: z.preprocess((v) => (v === undefined || v === '' ? 'whisper-1' : v), z.string().regex(/^[\w./:-]{1,100}$/, 'must be a model name like whisper-1')),
-  TRANSCRIBE_TIMEOUT_MS: z.preprocess(
-    (v) => (v === undefined || v === '' ? '8000' : v),
-    z.string().regex(/^\d+$/, 'must be a whole number of milliseconds from 500 to 60000').transform(Number).pipe(z.number().int().min(500, 'must be from 500 to 60000').max(60000, 'must be from 500 to 60000')),
-  ),
+  TRANSCRIBE_TIMEOUT_MS: wholeNumber(8000, 500, 60000, 'milliseconds'),
   METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
-  METRICS_PORT: z.preprocess(
-    (v) => (v === undefined || v === '' ? '9464' : v),
-    z.string().regex(/^\d+$/, 'must be a whole number from 0 (off) to 65535').transform(Number).pipe(z.number().int().max(65535, 'must be from 0 (off) to 65535')),
-  ),
-  CHECKIN_MONTHS: z.preprocess(
-    (v) => (v === undefined || v === '' ? '3' : v),
-    z.string().regex(/^\d+$/, 'must be a whole number of months from 0 (off) to 12').transform(Number).pipe(z.number().int().max(12, 'must be from 0 (off) to 12')),
-  ),
+  METRICS_PORT: wholeNumber(9464, 0, 65535),
+  CHECKIN_MONTHS: wholeNumber(3, 0, 12, 'months'),
 });
 
 export type ChannelMode = 'off' | 'real' | 'emulated';

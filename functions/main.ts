@@ -12,6 +12,13 @@ import { JOBS, scheduleJobs } from './jobs';
 import { createMetrics, serveMetrics } from './metrics';
 import { createApp } from './server';
 
+/** A port that cannot be listened on: said in one line, as a configuration error when it is taken, and the process ends. */
+function cannotListen(variable: string, port: number, err: unknown, hint = ''): never {
+  const code = (err as NodeJS.ErrnoException).code;
+  console.error(code === 'EADDRINUSE' ? `Configuration error: ${variable} ${port} is already in use${hint}` : `Cannot listen on ${variable} ${port}: ${(err as Error).message}`);
+  process.exit(1);
+}
+
 /** `npm start`: validate the configuration, open the database, serve, schedule the jobs, stop cleanly. */
 async function main() {
   let config;
@@ -61,9 +68,7 @@ async function main() {
     served = await serveFetch(app, { port: config.port, host: '::', ...(config.local ? { maxBodyBytes: LOCAL_MAX_BODY_BYTES } : {}) });
   } catch (err) {
     await door.close();
-    const code = (err as NodeJS.ErrnoException).code;
-    console.error(code === 'EADDRINUSE' ? `Configuration error: PORT ${config.port} is already in use` : `Cannot listen on PORT ${config.port}: ${(err as Error).message}`);
-    process.exit(1);
+    cannotListen('PORT', config.port, err);
   }
   // no METRICS_TOKEN: metrics only on this machine, on a port of their own
   let metricsServer: ServedHandler | undefined;
@@ -73,9 +78,7 @@ async function main() {
     } catch (err) {
       await served.close();
       await door.close();
-      const code = (err as NodeJS.ErrnoException).code;
-      console.error(code === 'EADDRINUSE' ? `Configuration error: METRICS_PORT ${config.metrics.port} is already in use (choose another, or 0 for no metrics listener)` : `Cannot listen on METRICS_PORT ${config.metrics.port}: ${(err as Error).message}`);
-      process.exit(1);
+      cannotListen('METRICS_PORT', config.metrics.port, err, ' (choose another, or 0 for no metrics listener)');
     }
   }
   if (config.database.kind === 'embedded' && door.mode === 'embedded') await announceServer(config.database.dataDir, served.port);
