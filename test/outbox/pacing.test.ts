@@ -83,7 +83,9 @@ describe('pacing_take: one sliding window per sender, shared by every caller', (
     const asked: number[] = [];
     const counting = { rpc: (fn: string, args: { p_priority: number }) => { asked.push(args.p_priority); return real.rpc(fn, args); } } as unknown as Db;
     // 50 a second (21 ms apart): bulk may hold slots 100 ms ahead, about five at a time
-    const pacer = new SharedPacer(counting, 'telegram:1', { perSecond: 50, perChatPerSecond: 0 }, () => new Date());
+    // the test's clock, running in real time: the sends wait real milliseconds
+    const clock = runningClock('2026-12-04T10:00:00Z');
+    const pacer = new SharedPacer(counting, 'telegram:1', { perSecond: 50, perChatPerSecond: 0 }, () => clock.now());
     const order: string[] = [];
     const bulk = Array.from({ length: 30 }, (_, i) => pacer.take(8).then(() => order.push(`bulk ${i}`)));
     await new Promise((r) => setTimeout(r, 30));
