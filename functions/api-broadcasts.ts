@@ -9,7 +9,7 @@ import type { Language, Translator } from '../bot/i18n';
 import type { Logger } from '../bot/logger';
 import type { TranslationProvider } from '../bot/knowledge/translate';
 import { parseInstant, romeDay } from '../bot/time';
-import { periodOf, renderReport, type ProgrammeReport } from '../bot/features/programme/report';
+import { periodOf, publicFigures, renderReport, type ProgrammeReport } from '../bot/features/programme/report';
 
 export interface ApiDeps {
   db: Db;
@@ -62,7 +62,8 @@ export function apiHandler(deps: ApiDeps) {
         if ('error' in period) return problem(400, period.error);
         const format = url.searchParams.get('format') ?? 'json';
         if (!['json', 'csv', 'md'].includes(format)) return problem(400, 'format must be json, csv or md');
-        const report = await rpc<ProgrammeReport>('programme_report', { p_from: period.from, p_to: period.to, p_now: now.toISOString() });
+        // small cells as "<5" in every format, the JSON too
+        const report = publicFigures(await rpc<ProgrammeReport>('programme_report', { p_from: period.from, p_to: period.to, p_now: now.toISOString() }));
         if (format === 'json') return json(200, report);
         return new Response(renderReport(report, format as 'csv' | 'md'), { status: 200, headers: { 'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'text/markdown; charset=utf-8' } });
       }

@@ -1,6 +1,6 @@
 import { systemClock } from '../../bot/clock';
 import { call } from '../../bot/db/rpc';
-import { periodOf, renderReport, type ProgrammeReport } from '../../bot/features/programme/report';
+import { periodOf, publicFigures, renderReport, type ProgrammeReport } from '../../bot/features/programme/report';
 import { runCommand, UsageError } from './common';
 
 /** `npm run report -- [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format md|csv]`: the programme's figures, counts only. */
@@ -33,6 +33,6 @@ await (async () => {
   }
   await runCommand(async ({ door }) => {
     const report = await call<ProgrammeReport>(door.supabase, 'programme_report', { p_from: args.from, p_to: args.to, p_now: systemClock.now().toISOString() });
-    process.stdout.write(renderReport(report, args.format));
+    process.stdout.write(renderReport(publicFigures(report), args.format));
   });
 })();

@@ -265,7 +265,10 @@ end;
 $$;
 
 -- ----------------------------------------------------------------------------
--- broadcast_counts: where each recipient's message stands (no one's identity)
+-- broadcast_counts: where each recipient's message stands (no one's identity).
+-- Each figure counts what its words say: sent, delivered and read only
+-- messages that left; fallback only messages that left in a language other
+-- than hers (the Italian text), never one held, cancelled, failed or waiting.
 -- ----------------------------------------------------------------------------
 create function public.broadcast_counts(p_id uuid)
 returns jsonb
@@ -289,7 +292,7 @@ as $$
     'held', count(*) filter (where r.status = 'held'),
     'cancelled', count(*) filter (where r.status = 'cancelled'),
     'skipped', jsonb_build_object('paused', count(*) filter (where r.skipped = 'paused'), 'unreachable', count(*) filter (where r.skipped = 'unreachable')),
-    'fallback', count(*) filter (where r.skipped is null and r.text_language <> r.language),
+    'fallback', count(*) filter (where r.status = 'sent' and r.text_language <> r.language),
     'whatsapp_sent', count(*) filter (where r.status = 'sent' and r.channel = 'whatsapp'),
     'reasons', coalesce((select jsonb_object_agg(x.reason, x.n) from (
         select coalesce(r2.error_kind, 'unknown') as reason, count(*) as n from r r2 where r2.status in ('failed', 'held') group by 1) x), '{}'::jsonb))

@@ -128,10 +128,34 @@ describe('POST /api/broadcasts and the coordinators\' API', () => {
   it('gives the programme report as JSON, CSV or Markdown', async () => {
     const json = await (await get('/api/report?from=2026-11-01&to=2026-11-30')).json();
     expect(json.period).toEqual({ from: '2026-11-01', to: '2026-11-30' });
-    expect(json.families.total).toBe(4);
+    expect(json.families.total).toBe('<5');
     const csv = await get('/api/report?from=2026-11-01&to=2026-11-30&format=csv');
     expect(csv.headers.get('content-type')).toContain('text/csv');
-    expect(await csv.text()).toContain('families,all,,total,4');
+    expect(await csv.text()).toContain('families,all,,total,<5');
     expect((await get('/api/report?from=2026-13-01')).status).toBe(400);
+  });
+
+  it('shows a district with 3 families as "<5", never as 3, in the JSON, the CSV and the Markdown', async () => {
+    // 6 more in milano-2 and 3 in milano-9, beside the 4 in milano-1
+    await sql.query(`insert into public.families (district_code, created_at) select d.code, '2026-11-10T10:00:00Z'
+                     from (values ('milano-2', 6), ('milano-9', 3)) d(code, n), generate_series(1, d.n)`);
+    const json = await (await get('/api/report?from=2026-11-01&to=2026-11-30')).json();
+    expect(json.families).toMatchObject({ total: 13, by_district: { 'milano-1': '<5', 'milano-2': 6, 'milano-9': '<5' } });
+    // no count of people in the JSON is 1 to 4 (the number of broadcasts and the medians are not counts of people)
+    const small: string[] = [];
+    const walk = (v: unknown, path: string): void => {
+      if (typeof v === 'number' && v > 0 && v < 5 && path !== 'broadcasts.total' && !/median_/.test(path)) small.push(`${path}=${v}`);
+      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k);
+    };
+    walk(json, '');
+    expect(small).toEqual([]);
+    const csv = await (await get('/api/report?from=2026-11-01&to=2026-11-30&format=csv')).text();
+    expect(csv).toContain('families,district,milano-9,total,<5\n');
+    expect(csv).not.toContain('milano-9,total,3');
+    const md = await get('/api/report?from=2026-11-01&to=2026-11-30&format=md');
+    expect(md.headers.get('content-type')).toContain('text/markdown');
+    const page = await md.text();
+    expect(page).toContain('| milano-9 | <5 |  |');
+    expect(page).not.toMatch(/milano-9 \| 3/);
   });
 });

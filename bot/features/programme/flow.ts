@@ -1,10 +1,10 @@
 import type { TFunction } from 'i18next';
-import { periodOf, type ProgrammeReport } from './report';
+import { cellRank, periodOf, publicFigures, type Cell, type ProgrammeReport } from './report';
 import { ask, call, type Effect, type FlowContext, type StaffProfile, type Turn } from '../../core/context';
 import { formatDate, languageName, staffRef } from '../../core/format';
 import { parseRef, staffDone } from '../../core/staff-ui';
 
-const top = (c: Record<string, number>, n = 5) => Object.entries(c).sort((a, b) => b[1] - a[1]).slice(0, n);
+const top = (c: Record<string, Cell>, n = 5) => Object.entries(c).sort((a, b) => cellRank(b[1]) - cellRank(a[1]) || a[0].localeCompare(b[0])).slice(0, n);
 const hours = (t: TFunction, h: number | null | undefined) => (h === null || h === undefined ? '–' : h < 48 ? t('report.hours', { count: Math.round(h) }) : t('report.days', { count: Math.round(h / 24) }));
 
 /** /report [from] [to]: the programme's main figures in chat; the full page is `npm run report` or GET /api/report. */
@@ -13,7 +13,8 @@ export async function programmeReport(ctx: FlowContext, staff: StaffProfile, arg
   const lng = ctx.contact.language;
   const period = periodOf(args[0], args[1], ctx.now);
   if ('error' in period) return staffDone(ctx, t('staff.usage', { example: '/report 2026-11-01 2026-11-30' }));
-  const r = await call<ProgrammeReport>(ctx.deps.db, 'staff_programme_report', { p_contact_id: ctx.contact.id, p_from: period.from, p_to: period.to, p_now: ctx.now.toISOString() });
+  // small cells as "<5" (a count passed as a string is not pluralised: these lines carry no plural forms)
+  const r = publicFigures(await call<ProgrammeReport>(ctx.deps.db, 'staff_programme_report', { p_contact_id: ctx.contact.id, p_from: period.from, p_to: period.to, p_now: ctx.now.toISOString() }));
   const urgent = r.needs.by_urgency.urgent;
   const normal = r.needs.by_urgency.normal;
   const lines = [
