@@ -43,7 +43,7 @@ export async function handleInbound(deps: CoreDeps, inbound: Inbound): Promise<H
 }
 
 export interface CoreParts {
-  config: Pick<Config, 'translate'>;
+  config: Pick<Config, 'translate' | 'publicUrl'>;
   logger: Logger;
   clock: Clock;
   db: Db;
@@ -64,6 +64,7 @@ export function composeCore(parts: CoreParts): { core: CoreDeps; handle: (inboun
   const core: CoreDeps = {
     db, i18n, clock, logger, links,
     knowledge: new KnowledgeBase(db, clock),
+    deskUrl: `${config.publicUrl.replace(/\/+$/, '')}/desk`,
     safety: parts.safety ?? dangerMatcher(),
     ...(config.translate ? { translate: libreTranslate({ ...config.translate, logger }) } : {}),
     ...(parts.transcribe ? { transcribe: parts.transcribe } : {}),

@@ -9,6 +9,7 @@ import { apiHandler } from './api-broadcasts';
 import { createTranslator, type Translator } from '../bot/i18n';
 import type { TranslationProvider } from '../bot/knowledge/translate';
 import { publicMetricsHandler, type Metrics } from './metrics';
+import { deskHandler } from './desk';
 
 export interface AppDeps {
   config: Config;
@@ -50,6 +51,10 @@ export function createApp(deps: AppDeps): FetchHandler {
   const api = apiHandler({ db: deps.door.supabase, clock: deps.clock, logger: deps.logger, i18n: deps.i18n ?? createTranslator(), translate: deps.translate });
   routes.push({ method: '*', path: /^\/api\//, handler: (req) => api(req) });
 
+  // the coordinators' desk: signed in by a one-time link from the bot, a session cookie after that
+  const desk = deskHandler({ db: deps.door.supabase, clock: deps.clock, logger: deps.logger, config: deps.config });
+  routes.push({ method: '*', path: /^\/desk(\/|$)/, handler: desk });
+
   // One-shot commands reach the embedded database through this process: loopback only, service key required.
   const transport = deps.door.mode === 'embedded' ? deps.door.transport : undefined;
   if (transport) {
@@ -75,7 +80,7 @@ export function createApp(deps: AppDeps): FetchHandler {
     try {
       return await route.handler(req, info);
     } catch (err) {
-      deps.logger.error({ path: pathname, err: (err as Error).message }, 'handler failed');
+      deps.logger.error({ path: pathname.replace(/^\/(media|desk\/l)\/.*$/, '/$1/…'), err: (err as Error).message }, 'handler failed');
       return new Response('Internal Server Error', { status: 500 });
     }
   };

@@ -32,6 +32,8 @@ export interface FlowDeps {
   safety?: DangerMatcher;
   /** a voice note's words for her tutor; off when absent */
   transcribe?: Transcriber;
+  /** the coordinators' desk (PUBLIC_URL/desk): /desk sends a sign-in link to it; off when absent */
+  deskUrl?: string;
   /** counts and times each inbound message at handleInbound (functions/metrics.ts); no metrics when absent */
   metrics?: InboundMetrics;
 }
@@ -151,6 +153,7 @@ export type Effect =
   | { op: 'broadcasts.create'; ref: number; source: 'chat'; source_key: string; audience: Record<string, unknown>; texts: Record<string, string>; send_at: string }
   | { op: 'broadcasts.cancel'; ref: number }
   | { op: 'staff.deactivate'; staff_ref: number }
+  | { op: 'desk.link'; token_hash: string }
   | { op: 'safety.family'; id: string; ref: number }
   | { op: 'safety.event'; level: 'certain' | 'possible'; concept: string; language: string; outcome: 'alerted' | 'asked' | 'now' | 'tutor' | 'safe'; before_consent: boolean };
 

@@ -12,6 +12,7 @@ import { profileFeature } from './profile';
 import { privacyFeature } from './privacy';
 import { broadcastsFeature } from './broadcasts';
 import { programmeFeature } from './programme';
+import { deskFeature } from './desk';
 import { staffFeature } from './staff';
 
 export const FEATURES: readonly Feature[] = [
@@ -23,5 +24,6 @@ export const FEATURES: readonly Feature[] = [
   privacyFeature,
   broadcastsFeature,
   programmeFeature,
+  deskFeature,
   staffFeature,
 ];

@@ -243,6 +243,9 @@ export function createRouter(features: readonly Feature[]): Router {
     if (contact.firstMessage && !ctx.choice) return withLead(hello, menus.main(ctx));
     if (isKeyword(t, 'menu', ctx.text) || isKeyword(t, 'start', ctx.text)) return menus.main(ctx);
     if (isKeyword(t, 'original', ctx.text)) return original(ctx);
+    // a coordinators' command typed by a family: said plainly, not taken as a question for her tutor
+    const command = ctx.text.startsWith('/') ? composed.command(ctx.text.slice(1).split(/\s+/)[0]) : undefined;
+    if (command?.coordinatorOnly) return withLead(hello, menus.main(ctx, t('staff.notAllowed')));
     const step = (await interrupted(ctx)) ?? (await herTurn(ctx)) ?? routerItem(ctx);
     if (step) return withLead(hello, step);
     // words no step expected: to her tutor's open thread, or a question for the knowledge base

@@ -203,12 +203,14 @@ end;
 $$;
 
 -- ----------------------------------------------------------------------------
--- calls_upsert: calls added or edited by a coordinator (CSV), found by code.
+-- calls_write: calls added or edited, found by code (a closed call edited is
+-- open again), as {added, updated}. The one way calls are written: by the CSV
+-- import and by the desk's form, each auditing its own way.
 -- p_rows: [{code, kind, title_it, opens_on, closes_on, districts, child_min_months,
 -- child_max_months, age_on, isee_max, residence, permit, documents, apply_how,
 -- apply_url, source, checked_on, unverified}]
 -- ----------------------------------------------------------------------------
-create function public.calls_upsert(p_rows jsonb, p_now timestamptz)
+create function public.calls_write(p_rows jsonb, p_now timestamptz)
 returns jsonb
 language plpgsql
 volatile
@@ -231,8 +233,145 @@ begin
          age_on = excluded.age_on, isee_max = excluded.isee_max, residence = excluded.residence, permit = excluded.permit,
          documents = excluded.documents, apply_how = excluded.apply_how, apply_url = excluded.apply_url, source = excluded.source,
          checked_on = excluded.checked_on, unverified = excluded.unverified, closed_at = null, updated_at = p_now;
-  insert into public.audit_log (at, action, details) values (p_now, 'calls.imported', jsonb_build_object('rows', v_n, 'added', v_added));
   return jsonb_build_object('added', v_added, 'updated', v_n - v_added);
+end;
+$$;
+
+-- ----------------------------------------------------------------------------
+-- calls_upsert: calls added or edited by a coordinator (CSV, command line),
+-- found by code; audited as one import. p_rows as calls_write.
+-- ----------------------------------------------------------------------------
+create function public.calls_upsert(p_rows jsonb, p_now timestamptz)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_result jsonb := public.calls_write(p_rows, p_now);
+begin
+  insert into public.audit_log (at, action, details)
+  values (p_now, 'calls.imported', jsonb_build_object('rows', jsonb_array_length(p_rows), 'added', (v_result ->> 'added')::int));
+  return v_result;
+end;
+$$;
+
+-- ----------------------------------------------------------------------------
+-- calls_coordinator: the active coordinator behind a desk action on calls;
+-- anyone else is refused like staff_require (42501)
+-- ----------------------------------------------------------------------------
+create function public.calls_coordinator(p_staff_id uuid)
+returns public.staff
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_staff public.staff;
+begin
+  select s.* into v_staff from public.staff s where s.id = p_staff_id and s.active and s.role = 'coordinator';
+  if not found then
+    raise exception 'staff action not allowed' using errcode = '42501';
+  end if;
+  return v_staff;
+end;
+$$;
+
+-- ----------------------------------------------------------------------------
+-- calls_close: a coordinator closes a call before its date: families stop
+-- seeing it and its pending notices are not sent (the chat's /closecall and
+-- the desk's button)
+-- ----------------------------------------------------------------------------
+create function public.calls_close(p_staff_id uuid, p_code text, p_now timestamptz)
+returns uuid
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_staff public.staff := public.calls_coordinator(p_staff_id);
+  v_call uuid;
+begin
+  select id into v_call from public.calls where code = p_code;
+  if v_call is null then raise exception 'no such call' using errcode = 'P0002'; end if;
+  update public.calls set closed_at = coalesce(closed_at, p_now), updated_at = p_now where id = v_call;
+  perform public.calls_cancel_notices(v_call, null, p_now);
+  insert into public.audit_log (at, staff_id, action, target_kind, target_id) values (p_now, v_staff.id, 'call.closed', 'call', v_call);
+  return v_call;
+end;
+$$;
+
+-- ----------------------------------------------------------------------------
+-- desk_calls: every call, closed and past ones too, with each column the CSV
+-- has, for the desk's list and forms (coordinators only): nido first
+-- ----------------------------------------------------------------------------
+create function public.desk_calls(p_staff_id uuid)
+returns jsonb
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  perform public.calls_coordinator(p_staff_id);
+  return coalesce((
+    select jsonb_agg(jsonb_build_object(
+             'code', c.code, 'kind', c.kind, 'area', c.area, 'title_it', c.title_it, 'opens_on', c.opens_on, 'closes_on', c.closes_on,
+             'districts', c.districts, 'child_min_months', c.child_min_months, 'child_max_months', c.child_max_months, 'age_on', c.age_on,
+             'isee_max', c.isee_max, 'residence', c.residence, 'permit', c.permit, 'documents', c.documents, 'apply_how', c.apply_how,
+             'apply_url', c.apply_url, 'source', c.source, 'checked_on', c.checked_on, 'unverified', c.unverified,
+             'closed_at', c.closed_at, 'updated_at', c.updated_at)
+           order by c.area = 'housing', c.closes_on nulls last, c.opens_on nulls last, c.code)
+      from public.calls c), '[]'::jsonb);
+end;
+$$;
+
+-- ----------------------------------------------------------------------------
+-- desk_call_save: one call added or edited in the desk's form (found by code,
+-- reopened if it was closed), audited with the columns that changed;
+-- {code, added, reopened}. p_call as one row of calls_write.
+-- ----------------------------------------------------------------------------
+create function public.desk_call_save(p_staff_id uuid, p_call jsonb, p_now timestamptz)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_staff public.staff := public.calls_coordinator(p_staff_id);
+  v_columns constant text[] := array['kind', 'title_it', 'opens_on', 'closes_on', 'districts', 'child_min_months', 'child_max_months', 'age_on',
+                                     'isee_max', 'residence', 'permit', 'documents', 'apply_how', 'apply_url', 'source', 'checked_on', 'unverified'];
+  v_before jsonb;
+  v_after jsonb;
+begin
+  select to_jsonb(c) into v_before from public.calls c where c.code = p_call ->> 'code';
+  perform public.calls_write(jsonb_build_array(p_call), p_now);
+  select to_jsonb(c) into v_after from public.calls c where c.code = p_call ->> 'code';
+  insert into public.audit_log (at, staff_id, action, target_kind, target_id, details)
+  values (p_now, v_staff.id, 'desk.call_saved', 'call', (v_after ->> 'id')::uuid,
+          jsonb_build_object('code', v_after ->> 'code', 'added', v_before is null, 'reopened', v_before ->> 'closed_at' is not null,
+            'changed', (select coalesce(jsonb_agg(k order by k), '[]'::jsonb) from unnest(v_columns) k
+                         where v_before is not null and v_before -> k is distinct from v_after -> k)));
+  return jsonb_build_object('code', v_after ->> 'code', 'added', v_before is null, 'reopened', v_before ->> 'closed_at' is not null);
+end;
+$$;
+
+-- ----------------------------------------------------------------------------
+-- desk_calls_import: a CSV of calls uploaded on the desk, every row checked
+-- beforehand; audited with who uploaded it. p_rows as calls_write.
+-- ----------------------------------------------------------------------------
+create function public.desk_calls_import(p_staff_id uuid, p_rows jsonb, p_now timestamptz)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_staff public.staff := public.calls_coordinator(p_staff_id);
+  v_result jsonb := public.calls_write(p_rows, p_now);
+begin
+  insert into public.audit_log (at, staff_id, action, details)
+  values (p_now, v_staff.id, 'desk.calls_imported', jsonb_build_object('rows', jsonb_array_length(p_rows), 'added', (v_result ->> 'added')::int));
+  return v_result;
 end;
 $$;
 
@@ -310,11 +449,7 @@ begin
 
   when 'close' then
     v_staff := public.staff_require(p_contact_id, array['coordinator']);
-    select id into v_call from public.calls where code = p_effect ->> 'code';
-    if v_call is null then raise exception 'no such call' using errcode = 'P0002'; end if;
-    update public.calls set closed_at = coalesce(closed_at, p_now), updated_at = p_now where id = v_call;
-    perform public.calls_cancel_notices(v_call, null, p_now);
-    insert into public.audit_log (at, staff_id, action, target_kind, target_id) values (p_now, v_staff.id, 'call.closed', 'call', v_call);
+    perform public.calls_close(v_staff.id, p_effect ->> 'code', p_now);
 
   else
     return false;

@@ -37,6 +37,7 @@ begin
     when 'calls' then public.calls_effect_apply(p_contact_id, v_family, p_effect, p_now)
     when 'broadcasts' then public.broadcasts_effect_apply(p_contact_id, v_family, p_effect, p_now)
     when 'safety' then public.safety_effect_apply(p_contact_id, v_family, p_effect, p_now)
+    when 'desk' then public.desk_effect_apply(p_contact_id, v_family, p_effect, p_now)
     else false
   end;
   if not coalesce(v_applied, false) then

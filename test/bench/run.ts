@@ -16,6 +16,7 @@ import { benchScale } from './scale';
 import { benchInbound } from './inbound';
 import { benchMetrics } from './metrics';
 import { telegramRig } from './telegram-rig';
+import { benchDesk } from './desk';
 
 /** `npm run bench`: prints figures; not a timed test. Each entry says what it measures. */
 
@@ -546,7 +547,7 @@ async function benchLimits() {
   }
 }
 
-const BENCHES: Record<string, () => Promise<void>> = { order: benchOrder, safety: benchSafety, questions: benchQuestions, start: benchStart, rpc: benchRpc, inbound: () => benchInbound(), conversations: benchConversations, outbound: benchOutbound, onboarding: benchOnboarding, reminders: benchReminders, calls: benchCalls, broadcast: benchBroadcast, limits: benchLimits, media: benchMedia, metrics: () => benchMetrics(), scale: () => benchScale() };
+const BENCHES: Record<string, () => Promise<void>> = { order: benchOrder, safety: benchSafety, questions: benchQuestions, start: benchStart, rpc: benchRpc, inbound: () => benchInbound(), conversations: benchConversations, outbound: benchOutbound, onboarding: benchOnboarding, reminders: benchReminders, calls: benchCalls, broadcast: benchBroadcast, limits: benchLimits, media: benchMedia, metrics: () => benchMetrics(), scale: () => benchScale(), desk: () => benchDesk() };
 
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(BENCHES)) {

@@ -31,7 +31,7 @@ describe('the router, composed from the features', () => {
 
   it.each([
     ['tutor', ['staff:code', 'staff:needs', 'staff:families']],
-    ['coordinator', ['staff:code', 'staff:needs', 'staff:families', 'staff:queue', 'staff:tutors', 'staff:broadcast', 'staff:broadcasts', 'staff:report']],
+    ['coordinator', ['staff:code', 'staff:needs', 'staff:families', 'staff:queue', 'staff:tutors', 'staff:broadcast', 'staff:broadcasts', 'staff:report', 'staff:desk']],
   ] as const)('draws the staff menu a %s may use', (role, ids) => {
     const menu = compose(FEATURES).menus.staff(ctx, { role });
     expect(menu.replies.at(-1)!.choices!.map((c) => c.id)).toEqual(ids);

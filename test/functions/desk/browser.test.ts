@@ -1,0 +1,125 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { format, subDays } from 'date-fns';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTranslator } from '../../../bot/i18n';
+import { createDeskTranslator } from '../../../functions/desk/i18n';
+import { freePort, runScript, waitForHealthy } from '../../support/processes';
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+const bot = createTranslator().t('it');
+const desk = createDeskTranslator()('it');
+
+it.runIf(!haveChromium)('has Chromium for the desk\'s browser test', ({ skip }) => {
+  const missing = `Chromium is not installed at ${CHROMIUM}: apt-get install chromium`;
+  if (process.env.CI) throw new Error(missing);
+  skip(missing);
+});
+
+/** A page on another site with the link on it: opening it is the cross-site navigation a chat app makes. */
+async function chatAppPage(link: string): Promise<{ url: string; server: Server }> {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><title>chat</title><p>Marco: <a id="link" href="${link}">${link}</a></p>`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, server };
+}
+
+/** Every canvas on the page has drawn something: some pixel is not transparent. */
+const drawnCanvases = (page: Page) => page.evaluate(() => [...document.querySelectorAll('canvas')].map((c) => {
+  const { data } = c.getContext('2d')!.getImageData(0, 0, c.width, c.height);
+  for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) return true;
+  return false;
+}));
+
+/** `npm start` with no credentials: a coordinator in the playground asks for /desk and opens the desk from the link. */
+describe.skipIf(!haveChromium)('the desk from the playground, in a real browser', () => {
+  let server: ReturnType<typeof runScript>;
+  let browser: Browser;
+  let base: string;
+  let dataDir: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'familybot-desk-'));
+    const port = await freePort();
+    base = `http://localhost:${port}`;
+    env = { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' };
+    server = runScript('functions/main.ts', [], env);
+    await waitForHealthy(`${base}/healthz`, 60_000);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.child.kill('SIGTERM');
+    await server?.done;
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('signs Marco in from a link opened in another site, and shows the overview with its charts drawn', async () => {
+    // twelve families imported as a tutor would (the server runs on the system clock, so birth dates are relative to today)
+    const file = join(dataDir, 'families.csv');
+    const born = (n: number) => format(subDays(new Date(), 40 + n * 30), 'yyyy-MM-dd');
+    await writeFile(file, ['phone,telegram_id,language,district,tutor_email,child_name,child_birth_date,consent',
+      ...Array.from({ length: 12 }, (_, i) => `+3933300000${String(i).padStart(2, '0')},,${i % 2 ? 'ar' : 'bn'},milano-2,,Bimbo ${i},${born(i)},yes`)].join('\n'));
+    const imported = await runScript('functions/cli/import.ts', ['families', file], env).done;
+    expect(imported.code, imported.stderr).toBe(0);
+
+    const invited = runScript('functions/cli/admin.ts', ['create-coordinator', '--name', 'Marco Rossi'], env);
+    const out = await invited.done;
+    expect(out.code, out.stderr).toBe(0);
+    const { code } = JSON.parse(out.stdout) as { code: string };
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'it-IT' });
+    const errors: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(base);
+    const marco = '.phone[data-key="tg:3001"]';
+    await page.getByRole('button', { name: /Marco/ }).first().click();
+    const input = page.locator(marco).getByRole('textbox', { name: 'Message' });
+    await input.fill(code);
+    await input.press('Enter');
+    await page.locator(`${marco} .msg.bot .bubble`, { hasText: bot('staff.roleCoordinator') }).first().waitFor({ timeout: 15_000 });
+    await input.fill('/desk');
+    await input.press('Enter');
+    const bubble = page.locator(`${marco} .msg.bot .bubble`, { hasText: '/desk/l/' });
+    await bubble.waitFor({ timeout: 15_000 });
+    const link = /https?:\/\/\S+\/desk\/l\/[A-Za-z0-9_-]{43}/.exec(await bubble.innerText())?.[0];
+    expect(link).toBeDefined();
+
+    const chat = await chatAppPage(link!);
+    try {
+      await page.goto(chat.url);
+      await page.locator('#link').click();
+      await page.getByRole('button', { name: desk('login.open') }).click();
+      await page.waitForURL(`${base}/desk`);
+      await page.getByRole('heading', { level: 1, name: desk('layout.overview') }).waitFor();
+      await page.waitForFunction(() => document.querySelectorAll('canvas').length > 0);
+      await page.waitForTimeout(300);
+      const drawn = await drawnCanvases(page);
+      expect(drawn.length).toBeGreaterThan(3);
+      expect(drawn.every(Boolean), `blank canvases: ${drawn.map((d, i) => (d ? '' : i)).filter((x) => x !== '').join(',')}`).toBe(true);
+      expect(errors).toEqual([]);
+      await page.screenshot({ path: 'test/functions/desk/__screenshots__/overview.png', fullPage: false });
+
+      // the same link again: used
+      await page.goto(chat.url);
+      await page.locator('#link').click();
+      await page.getByText(desk('login.used')).waitFor();
+    } finally {
+      chat.server.close();
+    }
+  }, 90_000);
+});
