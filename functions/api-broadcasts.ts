@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { audienceSchema, draftTranslations, renderNotice, textsSchema, type Audience, type AudiencePreview, type BroadcastFailure, type BroadcastReport, type Texts } from '../bot/features/broadcasts/service';
+import { audienceSchema, draftTranslations, previewBroadcast, textsSchema, type Audience, type BroadcastFailure, type BroadcastReport, type Texts } from '../bot/features/broadcasts/service';
 import { sendTime } from '../bot/care/reminders';
 import type { Clock } from '../bot/clock';
 import type { Db } from '../bot/db/client';
@@ -8,7 +8,7 @@ import { call, RpcError } from '../bot/db/rpc';
 import type { Language, Translator } from '../bot/i18n';
 import type { Logger } from '../bot/logger';
 import type { TranslationProvider } from '../bot/knowledge/translate';
-import { parseInstant, romeDay } from '../bot/time';
+import { parseInstant } from '../bot/time';
 import { periodOf, publicFigures, renderReport, type ProgrammeReport } from '../bot/features/programme/report';
 
 export interface ApiDeps {
@@ -116,11 +116,10 @@ export function apiHandler(deps: ApiDeps) {
       at = when.getTime() < now.getTime() ? now : when;
     }
     const sendAt = sendTime(at);
-    const counts = await rpc<AudiencePreview>('broadcast_preview', { p_staff_id: staffId, p_audience: audience, p_today: romeDay(sendAt) });
+    const { reads, ...counts } = await previewBroadcast(deps.db, deps.i18n, staffId, audience, texts, sendAt);
     if (preview) {
       const languages = Object.keys(counts.languages) as Language[];
       const drafts = draft_translations && deps.translate ? await draftTranslations(deps.translate, texts.it!, languages.filter((l) => !texts[l])) : {};
-      const reads = Object.fromEntries(languages.map((l) => [l, renderNotice(deps.i18n, { ...texts }, l)]));
       return json(200, {
         ...counts,
         send_at: sendAt.toISOString(),

@@ -19,6 +19,8 @@ import { AttemptLimiter, clearedCookie, cookieName, cookies, csrfFor, fromOurPag
 import { deskAsset } from './assets';
 import { overviewPages } from './overview-page';
 import { callPages } from './calls';
+import { broadcastPages } from './broadcasts';
+import { staffPages } from './staff';
 
 export interface DeskDeps {
   db: Db;
@@ -42,7 +44,7 @@ const LANG_COOKIE = 'desk_lang';
 const SIGN_IN_PER_MINUTE = 20;
 
 /** The desk's pages, in the order of its menu. */
-const DESK_PAGES: DeskPage[] = [...overviewPages, ...callPages];
+const DESK_PAGES: DeskPage[] = [...overviewPages, ...callPages, ...staffPages, ...broadcastPages];
 
 export function deskHandler(deps: DeskDeps): FetchHandler {
   const tFor = createDeskTranslator();

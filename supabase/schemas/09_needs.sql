@@ -361,14 +361,28 @@ begin
     return null;
   end if;
   insert into public.audit_log (at, staff_id, action, target_kind, target_id) values (p_now, v_staff.id, 'family.needs_listed', 'family', v_family);
-  return coalesce((
+  return public.family_open_needs(v_family);
+end;
+$$;
+
+-- ----------------------------------------------------------------------------
+-- family_open_needs: a family's needs not yet resolved, urgent first, as the
+-- team's lists show them (for /assign's notice to the new tutor, in the chat
+-- and from the desk)
+-- ----------------------------------------------------------------------------
+create function public.family_open_needs(p_family_id uuid)
+returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+  select coalesce((
     select jsonb_agg(jsonb_build_object('ref', n.ref, 'kind', n.kind, 'category', n.category, 'urgency', n.urgency, 'status', n.status,
                                         'created_at', n.created_at, 'family_ref', f.ref, 'caller_name', f.caller_name,
                                         'assignee', (select s.full_name from public.staff s where s.id = n.assignee_id))
                      order by (n.urgency = 'urgent') desc, n.created_at, n.ref)
       from public.needs n join public.families f on f.id = n.family_id
-     where n.family_id = v_family and n.status <> 'resolved'), '[]'::jsonb);
-end;
+     where n.family_id = p_family_id and n.status <> 'resolved'), '[]'::jsonb);
 $$;
 
 -- ----------------------------------------------------------------------------

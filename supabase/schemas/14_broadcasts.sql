@@ -9,8 +9,8 @@ create table public.broadcasts (
   id uuid primary key default gen_random_uuid(),
   ref bigint generated always as identity unique,
   created_by uuid references public.staff (id) on delete set null,
-  source text not null check (source in ('chat', 'api')),
-  -- the inbound message or the API's Idempotency-Key: a redelivery creates nothing new
+  source text not null check (source in ('chat', 'api', 'desk')),
+  -- the inbound message, the API's Idempotency-Key or the desk form's key: a redelivery creates nothing new
   source_key text unique,
   -- {languages, districts, ages, tutors, channels, open_need}; {} = every family
   audience jsonb not null default '{}'::jsonb,
@@ -346,7 +346,7 @@ end;
 $$;
 
 -- ----------------------------------------------------------------------------
--- broadcast_report: one broadcast's counts, for a coordinator (audited)
+-- broadcast_report: one broadcast's counts and texts, for a coordinator (audited)
 -- ----------------------------------------------------------------------------
 create function public.broadcast_report(p_staff_id uuid, p_ref bigint, p_now timestamptz)
 returns jsonb
@@ -366,7 +366,7 @@ begin
   return jsonb_build_object('ref', v_row.ref, 'status', v_row.status, 'source', v_row.source, 'send_at', v_row.send_at,
                             'created_at', v_row.created_at, 'finished_at', v_row.finished_at, 'audience', v_row.audience,
                             'languages', (select jsonb_agg(k order by k) from jsonb_object_keys(v_row.texts) k),
-                            'text_it', v_row.texts ->> 'it', 'counts', public.broadcast_counts(v_row.id));
+                            'text_it', v_row.texts ->> 'it', 'texts', v_row.texts, 'counts', public.broadcast_counts(v_row.id));
 end;
 $$;
 
@@ -402,7 +402,8 @@ end;
 $$;
 
 -- ----------------------------------------------------------------------------
--- broadcasts_list: the latest broadcasts with their counts
+-- broadcasts_list: the latest broadcasts with when and how they were made,
+-- their audience and their counts
 -- ----------------------------------------------------------------------------
 create function public.broadcasts_list(p_staff_id uuid, p_limit int)
 returns jsonb
@@ -415,8 +416,29 @@ declare
 begin
   return coalesce((
     select jsonb_agg(jsonb_build_object('ref', b.ref, 'status', b.status, 'send_at', b.send_at, 'text_it', left(b.texts ->> 'it', 60),
+                                        'created_at', b.created_at, 'source', b.source, 'audience', b.audience,
                                         'counts', public.broadcast_counts(b.id)) order by b.ref desc)
       from (select * from public.broadcasts order by ref desc limit p_limit) b), '[]'::jsonb);
+end;
+$$;
+
+-- ----------------------------------------------------------------------------
+-- broadcast_tutors: the staff a broadcast's tutor filter can name (active, a
+-- tutor or following families), by ref and name, for a coordinator
+-- ----------------------------------------------------------------------------
+create function public.broadcast_tutors(p_staff_id uuid)
+returns jsonb
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_staff public.staff := public.coordinator_require(p_staff_id);
+begin
+  return coalesce((
+    select jsonb_agg(jsonb_build_object('ref', s.ref, 'name', s.full_name) order by s.ref)
+      from public.staff s where s.active and (s.role = 'tutor' or exists (
+        select 1 from public.family_assignments a where a.tutor_id = s.id and a.ended_at is null))), '[]'::jsonb);
 end;
 $$;
 

@@ -1,6 +1,9 @@
 import { z } from 'zod';
+import type { Db } from '../../db/client';
+import { call } from '../../db/rpc';
 import { LANGUAGES, isLanguage, type Language, type Translator } from '../../i18n';
 import type { TranslationProvider } from '../../knowledge/translate';
+import { romeDay } from '../../time';
 
 export const AGE_BANDS = ['expecting', 'under1', '1to3', '3to6'] as const;
 export type AgeBand = (typeof AGE_BANDS)[number];
@@ -74,6 +77,16 @@ export interface AudiencePreview {
   channels: Partial<Record<(typeof CHANNELS)[number], number>>;
 }
 
+/**
+ * What a broadcast would do if it left at `sendAt`: whom it reaches, per language and channel, and exactly what
+ * each language reads (the fallback rule applied). The API's preview and the desk's both ask this one function.
+ */
+export async function previewBroadcast(db: Db, i18n: Translator, staffId: string, audience: Audience, texts: Texts, sendAt: Date): Promise<AudiencePreview & { reads: Partial<Record<Language, RenderedNotice>> }> {
+  const counts = await call<AudiencePreview>(db, 'broadcast_preview', { p_staff_id: staffId, p_audience: audience, p_today: romeDay(sendAt) });
+  const reads = Object.fromEntries((Object.keys(counts.languages) as Language[]).map((l) => [l, renderNotice(i18n, texts, l)]));
+  return { ...counts, reads };
+}
+
 /** What broadcast_counts answers. */
 export interface BroadcastCounts {
   recipients: number;
@@ -94,13 +107,15 @@ export interface BroadcastCounts {
 export interface BroadcastReport {
   ref: number;
   status: 'scheduled' | 'sending' | 'done' | 'cancelled';
-  source: 'chat' | 'api';
+  source: 'chat' | 'api' | 'desk';
   send_at: string;
   created_at: string;
   finished_at: string | null;
   audience: Audience;
   languages: Language[];
   text_it: string;
+  /** every text it carries, by language (Italian always) */
+  texts: Texts;
   counts: BroadcastCounts;
 }
 

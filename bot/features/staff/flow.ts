@@ -1,5 +1,5 @@
 import type { TFunction } from 'i18next';
-import type { Language } from '../../i18n';
+import type { Language, Translator } from '../../i18n';
 import type { Choice, Reply } from '../../core/types';
 import {  call, type ChildRow, type Effect, type FlowContext, type StaffProfile, type Turn } from '../../core/context';
 import { codeExpiry, codeLinks, newCode } from '../../core/codes';
@@ -8,7 +8,7 @@ import { itemLabel } from '../../care/reminders';
 import { needButtons, needLine, type ListedNeed } from '../../core/need-alerts';
 import { pageArg, pageOf, parseRef, staffDone } from '../../core/staff-ui';
 
-interface FamilyCard {
+export interface FamilyCard {
   id: string;
   ref: number;
   district: string | null;
@@ -23,7 +23,7 @@ interface PlanCard {
   items: { group_key: string; dose: number; name_it: string; due_on: string; status: string; done_on: string | null; booked_on: string | null }[];
 }
 
-interface StaffMember {
+export interface StaffMember {
   id: string;
   ref: number;
   name: string;
@@ -200,22 +200,12 @@ async function assign(ctx: FlowContext, args: string[]): Promise<Turn> {
   if (card.tutor?.id === tutor.id) return staffDone(ctx, t('staff.assigned', { family, name: tutor.name }));
 
   const open = await call<ListedNeed[] | null>(deps.db, 'staff_family_needs', { ...p, p_family_ref: card.ref }) ?? [];
+  const previous = card.tutor ? await call<StaffMember | null>(deps.db, 'staff_member_lookup', { p_contact_id: ctx.contact.id, p_staff_ref: card.tutor.ref }) : null;
   const key = `assigned:${card.id}:${tutor.id}:${ctx.inbound.providerMessageId}`;
-  const effects: Effect[] = [{ op: 'staff.assign', family_id: card.id, tutor_id: tutor.id }];
-  for (const c of card.contacts) {
-    const text = deps.i18n.t(c.language)('staff.tutorAssigned', { tutor: firstName(tutor.name) });
-    effects.push({ op: 'messaging.enqueue', contact_id: c.contact_id, key: `${key}:${c.contact_id}`, kind: 'notice', payload: { text } });
-  }
-  for (const c of tutor.contacts) {
-    effects.push({ op: 'messaging.enqueue', contact_id: c.contact_id, key: `${key}:${c.contact_id}`, kind: 'staff_notice', payload: assignedToYou(deps.i18n.t(c.language), c.language, card, open, ctx) });
-  }
-  if (card.tutor) {
-    const previous = await call<StaffMember | null>(deps.db, 'staff_member_lookup', { p_contact_id: ctx.contact.id, p_staff_ref: card.tutor.ref });
-    for (const c of previous?.contacts ?? []) {
-      const text = deps.i18n.t(c.language)('staff.familyMoved', { family, name: tutor.name });
-      effects.push({ op: 'messaging.enqueue', contact_id: c.contact_id, key: `${key}:was:${c.contact_id}`, kind: 'staff_notice', payload: { text } });
-    }
-  }
+  const effects: Effect[] = [
+    { op: 'staff.assign', family_id: card.id, tutor_id: tutor.id },
+    ...assignNotices(deps.i18n, { card, tutor, previous, open }, key, ctx.now, ctx.today),
+  ];
   const lines = [t('staff.assigned', { family, name: tutor.name }), open.length ? t('staff.needsMoved', { needs: open.length }) : ''];
   return { ...staffDone(ctx, lines.filter(Boolean).join('\n'), [{ id: 'staff:queue', label: t('staff.menuQueue') }]), effects };
 }
@@ -223,12 +213,42 @@ async function assign(ctx: FlowContext, args: string[]): Promise<Turn> {
 /** Requests with their own buttons in one notice (two buttons each); the rest are a tap on the list away. */
 const NEEDS_IN_NOTICE = 5;
 
+/** What an assignment is made of: the family, her new tutor, the one she leaves (if any), her requests not yet resolved. */
+export interface AssignParts {
+  card: FamilyCard;
+  tutor: StaffMember;
+  previous: StaffMember | null;
+  open: ListedNeed[];
+}
+
+/**
+ * The messages an assignment queues, whoever made it (the chat's /assign, the desk's form): she is told who her
+ * tutor is; the new tutor gets the family and its requests, with buttons; the previous one is told. One key per
+ * assignment (`key`), one message per contact.
+ */
+export function assignNotices(i18n: Translator, a: AssignParts, key: string, now: Date, today: string): Effect[] {
+  const family = familyRef(a.card.ref);
+  const effects: Effect[] = [];
+  for (const c of a.card.contacts) {
+    const text = i18n.t(c.language)('staff.tutorAssigned', { tutor: firstName(a.tutor.name) });
+    effects.push({ op: 'messaging.enqueue', contact_id: c.contact_id, key: `${key}:${c.contact_id}`, kind: 'notice', payload: { text } });
+  }
+  for (const c of a.tutor.contacts) {
+    effects.push({ op: 'messaging.enqueue', contact_id: c.contact_id, key: `${key}:${c.contact_id}`, kind: 'staff_notice', payload: assignedToYou(i18n.t(c.language), c.language, a.card, a.open, now, today) });
+  }
+  for (const c of a.previous?.contacts ?? []) {
+    const text = i18n.t(c.language)('staff.familyMoved', { family, name: a.tutor.name });
+    effects.push({ op: 'messaging.enqueue', contact_id: c.contact_id, key: `${key}:was:${c.contact_id}`, kind: 'staff_notice', payload: { text } });
+  }
+  return effects;
+}
+
 /** The new tutor's one notice: the family, and her open requests (now hers, to take in charge) with their buttons. */
-function assignedToYou(t: TFunction, lng: Language, card: FamilyCard, open: ListedNeed[], ctx: FlowContext): Reply {
-  const head = t('staff.familyAssignedToYou', { family: familyRef(card.ref), district: card.district ?? t('staff.noDistrict'), children: childrenSummary(t, lng, card.children, ctx.today) });
+function assignedToYou(t: TFunction, lng: Language, card: FamilyCard, open: ListedNeed[], now: Date, today: string): Reply {
+  const head = t('staff.familyAssignedToYou', { family: familyRef(card.ref), district: card.district ?? t('staff.noDistrict'), children: childrenSummary(t, lng, card.children, today) });
   if (!open.length) return { text: head };
   // moved needs wait for her: not taken yet, whoever had them before
-  const lines = open.map((n) => needLine(t, { ...n, status: 'open' }, ctx.now));
+  const lines = open.map((n) => needLine(t, { ...n, status: 'open' }, now));
   const shown = pageOf(open, 1, NEEDS_IN_NOTICE);
   const choices = shown.items.flatMap((n) => needButtons(t, { ...n, status: 'open' }));
   if (shown.more) choices.push({ id: 'staff:needs', label: t('staff.menuNeeds') });

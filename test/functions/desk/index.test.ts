@@ -85,6 +85,12 @@ describe('the desk\'s doors: one-time link, session cookie, CSRF, audit', () => 
     expect(await audit()).toEqual(expect.arrayContaining(['desk.link', 'desk.signin', 'desk.overview']));
   });
 
+  it('draws the menu of every area, in order, with the page shown marked as current', async () => {
+    const html = await (await page('/desk?lang=en', await session())).text();
+    const menu = [...(/<nav aria-label="Desk menu"><ul>([\s\S]*?)<\/ul><\/nav>/.exec(html)?.[1] ?? '').matchAll(/<a href="([^"]+)"( aria-current="page")?>/g)].map((m) => [m[1], Boolean(m[2])]);
+    expect(menu).toEqual([['/desk', true], ['/desk/calls', false], ['/desk/staff', false], ['/desk/broadcasts', false]]);
+  });
+
   it.each([
     ['used', 410, async (secret: string) => { await signIn(secret); }],
     ['expired', 410, async () => { deps.clock.advance(10 * 60_000 + 1_000); }],
