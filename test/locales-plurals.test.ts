@@ -5,7 +5,7 @@ const PLURAL = /_(zero|one|two|few|many|other)$/;
 /** Counts that reach every form of the 13 languages: ar zero/one/two/few (3–10)/many (11–99)/other (100), uk 21 → one, ro 21 → "de". */
 const COUNTS = [0, 1, 2, 3, 5, 11, 21, 100];
 /** Values for the other placeholders: letters only, so a digit in the text can only be the count. */
-const OTHER_VALUES = { tutor: 'T', name: 'Sara', needs: 'x', title: 'Nido', date: 'd' };
+const OTHER_VALUES = { tutor: 'T', name: 'Sara', needs: 'x', title: 'Nido', date: 'd', url: 'link' };
 
 const files = loadLocaleFiles();
 const i18n = createTranslator();
