@@ -15,7 +15,7 @@ describe('/desk: a coordinator asks the bot for a link to the desk', () => {
   });
   afterEach(() => t.close());
 
-  const links = async () => t.sql.query<{ token_hash: string; expires_at: Date; used_at: Date | null; role: string }>(
+  const links = async () => t.sql.query<{ token_hash: string; expires_at: Date | string; used_at: Date | string | null; role: string }>(
     `select l.token_hash, l.expires_at, l.used_at, s.role from public.desk_links l join public.staff s on s.id = l.staff_id order by l.created_at`);
   const audit = async () => (await t.sql.query<{ action: string }>(`select action from public.audit_log order by id`)).map((r) => r.action);
 
@@ -29,7 +29,7 @@ describe('/desk: a coordinator asks the bot for a link to the desk', () => {
     const [row] = await links();
     expect(row!.token_hash).toBe(secretHash(secret!));
     expect(row!.token_hash).not.toContain(secret!);
-    expect(row!.expires_at.toISOString()).toBe('2026-11-23T09:10:00.000Z');
+    expect(new Date(row!.expires_at).toISOString()).toBe('2026-11-23T09:10:00.000Z');
     expect(await audit()).toEqual(['desk.link']);
   });
 
@@ -68,7 +68,7 @@ describe('/desk: a coordinator asks the bot for a link to the desk', () => {
     const rows = await links();
     expect(rows).toHaveLength(DESK_LINKS_PER_HOUR);
     // only the newest can still be used
-    expect(rows.filter((r) => r.expires_at.getTime() > deps.clock.now().getTime())).toHaveLength(1);
+    expect(rows.filter((r) => new Date(r.expires_at).getTime() > deps.clock.now().getTime())).toHaveLength(1);
     deps.clock.advance(60 * 60_000);
     expect(LINK.test((await coordinator.say('/desk'))[0]!.text)).toBe(true);
   });
