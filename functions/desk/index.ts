@@ -21,6 +21,8 @@ import { overviewPages } from './overview-page';
 import { callPages } from './calls';
 import { broadcastPages } from './broadcasts';
 import { staffPages } from './staff';
+import { knowledgePages } from './knowledge';
+import { contentPages } from './content';
 
 export interface DeskDeps {
   db: Db;
@@ -44,7 +46,7 @@ const LANG_COOKIE = 'desk_lang';
 const SIGN_IN_PER_MINUTE = 20;
 
 /** The desk's pages, in the order of its menu. */
-const DESK_PAGES: DeskPage[] = [...overviewPages, ...callPages, ...staffPages, ...broadcastPages];
+const DESK_PAGES: DeskPage[] = [...overviewPages, ...callPages, ...staffPages, ...broadcastPages, ...knowledgePages, ...contentPages];
 
 export function deskHandler(deps: DeskDeps): FetchHandler {
   const tFor = createDeskTranslator();

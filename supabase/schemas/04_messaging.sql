@@ -694,6 +694,65 @@ as $$
   on conflict (kind, language) do update set content_sid = excluded.content_sid, variables = excluded.variables, updated_at = excluded.updated_at;
 $$;
 
+-- ----------------------------------------------------------------------------
+-- desk_templates: every WhatsApp template configured, for the desk's list of
+-- kinds and languages (coordinators only)
+-- ----------------------------------------------------------------------------
+create function public.desk_templates(p_staff_id uuid)
+returns jsonb
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  perform public.coordinator_require(p_staff_id);
+  return coalesce((
+    select jsonb_agg(jsonb_build_object('kind', t.kind, 'language', t.language, 'content_sid', t.content_sid,
+                                        'variables', to_jsonb(t.variables), 'updated_at', t.updated_at)
+                     order by t.kind, t.language)
+      from public.message_templates t), '[]'::jsonb);
+end;
+$$;
+
+-- ----------------------------------------------------------------------------
+-- desk_template_set: a coordinator sets the template of a kind and language
+-- (p_content_sid an HX… Content SID) or clears it (null: such messages are
+-- held outside the window again); audited with the SID it replaced.
+-- {was: the SID before, or null}
+-- ----------------------------------------------------------------------------
+create function public.desk_template_set(p_staff_id uuid, p_kind text, p_language text, p_content_sid text, p_variables text[], p_now timestamptz)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_staff public.staff := public.coordinator_require(p_staff_id);
+  v_was text;
+begin
+  if p_kind is null or p_kind !~ '^[a-z_]{2,40}$' or p_language is null or p_language !~ '^[a-z]{2,3}$' then
+    raise exception 'not a message kind and language' using errcode = '22023';
+  end if;
+  if p_content_sid is not null and p_content_sid !~ '^HX[0-9a-f]{32}$' then
+    raise exception 'not a Twilio Content SID' using errcode = '22023';
+  end if;
+  if exists (select 1 from unnest(coalesce(p_variables, '{}')) v where v is null or v !~ '^[a-z_]{1,40}$') then
+    raise exception 'not a payload field' using errcode = '22023';
+  end if;
+  select t.content_sid into v_was from public.message_templates t where t.kind = p_kind and t.language = p_language for update;
+  if p_content_sid is null then
+    delete from public.message_templates where kind = p_kind and language = p_language;
+  else
+    perform public.message_template_upsert(p_kind, p_language, p_content_sid, p_variables, p_now);
+  end if;
+  insert into public.audit_log (at, staff_id, action, target_kind, details)
+  values (p_now, v_staff.id, case when p_content_sid is null then 'desk.template_cleared' else 'desk.template_set' end, 'message_template',
+          jsonb_build_object('kind', p_kind, 'language', p_language, 'content_sid', p_content_sid, 'was', v_was,
+                             'variables', to_jsonb(coalesce(p_variables, '{}'))));
+  return jsonb_build_object('was', v_was);
+end;
+$$;
+
 -- "a message from your tutor is waiting" is pointless once the window is open again: the message itself goes
 create function private.outbox_drop_stale_nudge()
 returns trigger

@@ -469,6 +469,61 @@ end;
 $$;
 
 -- ----------------------------------------------------------------------------
+-- desk_calendar: every calendar row, inactive ones too, with each column the
+-- CSV has, for the desk's list and forms (coordinators only)
+-- ----------------------------------------------------------------------------
+create function public.desk_calendar(p_staff_id uuid)
+returns jsonb
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  perform public.coordinator_require(p_staff_id);
+  return coalesce((
+    select jsonb_agg(jsonb_build_object(
+             'code', i.code, 'kind', i.kind, 'group_key', i.group_key, 'dose', i.dose, 'name_it', i.name_it, 'region', i.region,
+             'offset_months', i.offset_months, 'offset_days', i.offset_days, 'window_days', i.window_days, 'min_gap_days', i.min_gap_days,
+             'mandatory', i.mandatory, 'verified', i.verified, 'source', i.source, 'checked_on', i.checked_on, 'active', i.active,
+             'updated_at', i.updated_at)
+           order by i.kind = 'pregnancy' desc, i.offset_months, i.offset_days, i.group_key, i.dose, i.code)
+      from public.care_items i), '[]'::jsonb);
+end;
+$$;
+
+-- ----------------------------------------------------------------------------
+-- desk_calendar_save: one calendar row added or edited in the desk's form,
+-- written as the CSV import writes it (care_items_upsert: a changed row makes
+-- every child be planned again at the next run), audited with the coordinator
+-- and the columns that changed; {code, added, changed}
+-- ----------------------------------------------------------------------------
+create function public.desk_calendar_save(p_staff_id uuid, p_item jsonb, p_now timestamptz)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_staff public.staff := public.coordinator_require(p_staff_id);
+  v_columns constant text[] := array['kind', 'group_key', 'dose', 'name_it', 'region', 'offset_months', 'offset_days', 'window_days',
+                                     'min_gap_days', 'mandatory', 'verified', 'source', 'checked_on', 'active'];
+  v_before jsonb;
+  v_after jsonb;
+  v_changed jsonb;
+begin
+  select to_jsonb(i) into v_before from public.care_items i where i.code = p_item ->> 'code' for update;
+  perform public.care_items_upsert(jsonb_build_array(p_item), p_now);
+  select to_jsonb(i) into v_after from public.care_items i where i.code = p_item ->> 'code';
+  select coalesce(jsonb_agg(k order by k), '[]'::jsonb) into v_changed from unnest(v_columns) k
+   where v_before is not null and v_before -> k is distinct from v_after -> k;
+  insert into public.audit_log (at, staff_id, action, target_kind, details)
+  values (p_now, v_staff.id, 'desk.calendar_saved', 'care_item',
+          jsonb_build_object('code', v_after ->> 'code', 'added', v_before is null, 'changed', v_changed));
+  return jsonb_build_object('code', v_after ->> 'code', 'added', v_before is null, 'changed', v_changed);
+end;
+$$;
+
+-- ----------------------------------------------------------------------------
 -- plan_items_on: the items of one child due on one day (what a reminder
 -- listed), as one jsonb array
 -- ----------------------------------------------------------------------------

@@ -71,3 +71,72 @@ begin
   return jsonb_build_object('created', v_created, 'updated', v_updated);
 end;
 $$;
+
+-- ----------------------------------------------------------------------------
+-- desk_services: every service, inactive ones too, with each column the CSV
+-- has, for the desk's list and forms (coordinators only)
+-- ----------------------------------------------------------------------------
+create function public.desk_services(p_staff_id uuid)
+returns jsonb
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  perform public.coordinator_require(p_staff_id);
+  return coalesce((
+    select jsonb_agg(jsonb_build_object(
+             'id', s.id, 'name', s.name, 'category', s.category, 'district_code', s.district_code, 'address', s.address, 'hours', s.hours,
+             'phone', s.phone, 'languages', to_jsonb(s.languages), 'unverified', s.unverified, 'source', s.source, 'active', s.active,
+             'updated_at', s.updated_at)
+           order by s.category, s.name, s.district_code nulls first)
+      from public.services s), '[]'::jsonb);
+end;
+$$;
+
+-- ----------------------------------------------------------------------------
+-- desk_service_save: one service added (p_id null) or edited by id in the
+-- desk's form (its name and district may change: unique_violation when another
+-- service has them), audited with the columns that changed; {id, added}.
+-- p_row as one row of services_upsert.
+-- ----------------------------------------------------------------------------
+create function public.desk_service_save(p_staff_id uuid, p_id uuid, p_row jsonb, p_now timestamptz)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_staff public.staff := public.coordinator_require(p_staff_id);
+  v_columns constant text[] := array['name', 'category', 'district_code', 'address', 'hours', 'phone', 'languages', 'unverified', 'source', 'active'];
+  v_before jsonb;
+  v_after jsonb;
+  v_id uuid;
+begin
+  if p_id is not null then
+    select to_jsonb(s) into v_before from public.services s where s.id = p_id for update;
+    if v_before is null then raise exception 'no such service' using errcode = 'P0002'; end if;
+    update public.services
+       set name = p_row ->> 'name', category = p_row ->> 'category', district_code = p_row ->> 'district_code', address = p_row ->> 'address',
+           hours = p_row ->> 'hours', phone = p_row ->> 'phone',
+           languages = coalesce((select array_agg(x) from jsonb_array_elements_text(p_row -> 'languages') x), '{it}'),
+           unverified = coalesce((p_row ->> 'unverified')::boolean, false), source = p_row ->> 'source',
+           active = coalesce((p_row ->> 'active')::boolean, true), updated_at = p_now
+     where id = p_id
+    returning id into v_id;
+  else
+    insert into public.services (name, category, district_code, address, hours, phone, languages, unverified, source, active, updated_at)
+    values (p_row ->> 'name', p_row ->> 'category', p_row ->> 'district_code', p_row ->> 'address', p_row ->> 'hours', p_row ->> 'phone',
+            coalesce((select array_agg(x) from jsonb_array_elements_text(p_row -> 'languages') x), '{it}'),
+            coalesce((p_row ->> 'unverified')::boolean, false), p_row ->> 'source', coalesce((p_row ->> 'active')::boolean, true), p_now)
+    returning id into v_id;
+  end if;
+  select to_jsonb(s) into v_after from public.services s where s.id = v_id;
+  insert into public.audit_log (at, staff_id, action, target_kind, target_id, details)
+  values (p_now, v_staff.id, 'desk.service_saved', 'service', v_id,
+          jsonb_build_object('added', v_before is null,
+            'changed', (select coalesce(jsonb_agg(k order by k), '[]'::jsonb) from unnest(v_columns) k
+                         where v_before is not null and v_before -> k is distinct from v_after -> k)));
+  return jsonb_build_object('id', v_id, 'added', v_before is null);
+end;
+$$;

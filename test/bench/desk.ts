@@ -3,12 +3,10 @@
  * (and PostgreSQL 15 when installed): the server's answer, first paint and charts drawn in Chromium, page weight.
  * 100 families is the baseline of the same run.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
 import { FakeClock } from '../../bot/clock';
 import { loadConfig } from '../../bot/config';
 import { openDataDoor, type DataDoor } from '../../bot/db/client';
@@ -16,8 +14,8 @@ import { serveFetch } from '../../bot/http/node-adapter';
 import { createLogger } from '../../bot/logger';
 import { secretHash } from '../../bot/features/desk/flow';
 import { deskHandler } from '../../functions/desk';
+import { CHROMIUM, haveChromium, launchChromium } from '../support/browser';
 
-const CHROMIUM = '/usr/bin/chromium';
 const NOW = '2026-11-23T10:00:00+01:00';
 const SESSION = 'B'.repeat(43);
 
@@ -102,9 +100,7 @@ async function measure(where: string, door: DataDoor, n: number, browser: import
 }
 
 export async function benchDesk(sizes = (process.env.BENCH_DESK_FAMILIES ?? '100,10000').split(',').map(Number)) {
-  const browser = existsSync(CHROMIUM)
-    ? await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'] })
-    : undefined;
+  const browser = haveChromium ? await launchChromium() : undefined;
   if (!browser) console.log(`desk: Chromium is not at ${CHROMIUM}; only the server's figures`);
   try {
     const p50: number[] = [];

@@ -1,21 +1,15 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumOrSkip, haveChromium, launchChromium } from '../support/browser';
 import { createTranslator } from '../../bot/i18n';
 import { freePort, runScript, waitForHealthy } from '../support/processes';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 const i18n = createTranslator();
 
-it.runIf(!haveChromium)('has Chromium for the browser test', ({ skip }) => {
-  const missing = `Chromium is not installed at ${CHROMIUM}: apt-get install chromium`;
-  if (process.env.CI) throw new Error(missing);
-  skip(missing);
-});
+chromiumOrSkip('the playground\'s browser test');
 
 /** `npm start` with no credentials, and a person in a real browser chatting with the real bot. */
 describe.skipIf(!haveChromium)('the playground served by npm start', () => {
@@ -30,10 +24,7 @@ describe.skipIf(!haveChromium)('the playground served by npm start', () => {
     base = `http://localhost:${port}`;
     server = runScript('functions/main.ts', [], { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' });
     await waitForHealthy(`${base}/healthz`, 60_000);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
+    browser = await launchChromium();
   }, 90_000);
 
   afterAll(async () => {

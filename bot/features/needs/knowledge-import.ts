@@ -36,6 +36,46 @@ export interface ServiceRow {
 
 const bool = (v: string, dflt: boolean): boolean | undefined => (v === '' ? dflt : ['yes', 'true', '1', 'si', 'sì'].includes(v.toLowerCase()) ? true : ['no', 'false', '0'].includes(v.toLowerCase()) ? false : undefined);
 
+/** One entry in one language as cells: the CSV's columns, or the desk's form fields. */
+export type KnowledgeText = Partial<Record<(typeof KNOWLEDGE_COLUMNS)[number], string>>;
+
+/** One field's problem, in the import's words (`reason`). */
+export interface KnowledgeProblem {
+  field: (typeof KNOWLEDGE_COLUMNS)[number];
+  reason: string;
+}
+
+/**
+ * One entry in one language checked by the import's rules: the row kb_upsert takes, or every problem found, each with
+ * its field. The CSV import and the desk's form both check entries here.
+ */
+export function checkKnowledge(text: KnowledgeText): { row?: KnowledgeRow; problems: KnowledgeProblem[] } {
+  const get = (c: (typeof KNOWLEDGE_COLUMNS)[number]) => (text[c] ?? '').trim();
+  const problems: KnowledgeProblem[] = [];
+  const slug = get('slug').toLowerCase();
+  if (!/^[a-z0-9-]{2,60}$/.test(slug)) problems.push({ field: 'slug', reason: `slug "${get('slug')}" must be 2–60 lowercase letters, digits or dashes` });
+  const category = get('category').toLowerCase();
+  if (!(AREAS as readonly string[]).includes(category)) problems.push({ field: 'category', reason: `category "${get('category')}" must be one of ${AREAS.join(', ')}` });
+  const language = get('language').toLowerCase();
+  if (!isLanguage(language)) problems.push({ field: 'language', reason: `language "${get('language')}" must be one of ${LANGUAGES.join(', ')}` });
+  const question = get('question');
+  if (question.length < 3 || question.length > 300) problems.push({ field: 'question', reason: 'question must be 3–300 characters' });
+  const answer = get('answer');
+  if (answer.length < 10 || answer.length > 1500) problems.push({ field: 'answer', reason: 'answer must be 10–1500 characters' });
+  const unverified = bool(get('unverified'), false);
+  const active = bool(get('active'), true);
+  if (unverified === undefined || active === undefined) problems.push({ field: unverified === undefined ? 'unverified' : 'active', reason: 'unverified and active must be yes, no or empty' });
+  if (problems.length) return { problems };
+  return {
+    problems,
+    row: {
+      slug, category, language, question, answer,
+      phrasings: get('phrasings').split('|').map((p) => p.trim()).filter(Boolean),
+      keywords: get('keywords'), unverified: unverified!, source: get('source') || null, active: active!,
+    },
+  };
+}
+
 /**
  * Knowledge-base edits from a spreadsheet: one row per entry and language, found by slug (a new slug adds
  * an entry). Other ways to ask are separated by "|". Every row is checked first.
@@ -46,32 +86,62 @@ export function parseKnowledgeCsv(text: string): { rows: KnowledgeRow[]; errors:
   const rows: KnowledgeRow[] = [];
   const seen = new Map<string, number>();
   for (const { line, fields } of records.slice(1)) {
-    const get = (c: (typeof KNOWLEDGE_COLUMNS)[number]) => { const i = header.indexOf(c); return i < 0 ? '' : (fields[i] ?? '').trim(); };
-    const problems: string[] = [];
-    const slug = get('slug').toLowerCase();
-    if (!/^[a-z0-9-]{2,60}$/.test(slug)) problems.push(`slug "${get('slug')}" must be 2–60 lowercase letters, digits or dashes`);
-    const category = get('category').toLowerCase();
-    if (!(AREAS as readonly string[]).includes(category)) problems.push(`category "${get('category')}" must be one of ${AREAS.join(', ')}`);
-    const language = get('language').toLowerCase();
-    if (!isLanguage(language)) problems.push(`language "${get('language')}" must be one of ${LANGUAGES.join(', ')}`);
+    const cells: KnowledgeText = {};
+    for (const c of KNOWLEDGE_COLUMNS) { const i = header.indexOf(c); cells[c] = i < 0 ? '' : (fields[i] ?? ''); }
+    const { row, problems } = checkKnowledge(cells);
+    const reasons = problems.map((p) => p.reason);
+    const slug = (cells.slug ?? '').trim().toLowerCase();
+    const language = (cells.language ?? '').trim().toLowerCase();
     const key = `${slug}:${language}`;
-    if (seen.has(key)) problems.push(`${slug} in ${language} is already on line ${seen.get(key)}`);
-    const question = get('question');
-    if (question.length < 3 || question.length > 300) problems.push('question must be 3–300 characters');
-    const answer = get('answer');
-    if (answer.length < 10 || answer.length > 1500) problems.push('answer must be 10–1500 characters');
-    const unverified = bool(get('unverified'), false);
-    const active = bool(get('active'), true);
-    if (unverified === undefined || active === undefined) problems.push('unverified and active must be yes, no or empty');
-    if (problems.length) { errors.push({ line, reason: problems.join('; ') }); continue; }
+    // the same entry twice in one file: said after the slug, category and language's own problems
+    if (seen.has(key)) reasons.splice(problems.filter((p) => ['slug', 'category', 'language'].includes(p.field)).length, 0, `${slug} in ${language} is already on line ${seen.get(key)}`);
+    if (reasons.length || !row) { errors.push({ line, reason: reasons.join('; ') }); continue; }
     seen.set(key, line);
-    rows.push({
-      slug, category, language, question, answer,
-      phrasings: get('phrasings').split('|').map((p) => p.trim()).filter(Boolean),
-      keywords: get('keywords'), unverified: unverified!, source: get('source') || null, active: active!,
-    });
+    rows.push(row);
   }
   return { rows, errors };
+}
+
+/** One service as cells: the CSV's columns, or the desk's form fields. */
+export type ServiceText = Partial<Record<(typeof SERVICE_COLUMNS)[number], string>>;
+
+/** One field's problem: a key and values for the desk's words, and the import's own (`reason`). */
+export interface ServiceProblem {
+  field: (typeof SERVICE_COLUMNS)[number];
+  key: 'name' | 'category' | 'district' | 'language' | 'phone' | 'flag';
+  values?: Record<string, string>;
+  reason: string;
+}
+
+/**
+ * One service checked by the import's rules: the row services_upsert takes, or every problem found, each with its
+ * field. The CSV import and the desk's form both check services here.
+ */
+export function checkService(text: ServiceText, districts: string[]): { row?: ServiceRow; problems: ServiceProblem[] } {
+  const get = (c: (typeof SERVICE_COLUMNS)[number]) => (text[c] ?? '').trim();
+  const problems: ServiceProblem[] = [];
+  const name = get('name');
+  if (name.length < 2 || name.length > 160) problems.push({ field: 'name', key: 'name', reason: 'name must be 2–160 characters' });
+  const category = get('category').toLowerCase();
+  if (!(AREAS as readonly string[]).includes(category)) problems.push({ field: 'category', key: 'category', values: { value: get('category') }, reason: `category "${get('category')}" must be one of ${AREAS.join(', ')}` });
+  const district = get('district').toLowerCase();
+  if (district && !districts.includes(district)) problems.push({ field: 'district', key: 'district', values: { value: get('district') }, reason: `district "${get('district')}" is not known; known: ${districts.join(', ')}` });
+  const languages = get('languages').toLowerCase().split(/[\s,;|]+/).filter(Boolean);
+  const badLanguage = languages.find((l) => !/^[a-z]{2,3}$/.test(l));
+  if (badLanguage) problems.push({ field: 'languages', key: 'language', values: { value: badLanguage }, reason: `language "${badLanguage}" must be a two- or three-letter code like it, ar, zh` });
+  const phone = get('phone');
+  if (phone && !/^[+\d][\d\s/.-]{2,24}$/.test(phone)) problems.push({ field: 'phone', key: 'phone', values: { value: phone }, reason: `phone "${phone}" is not a phone number` });
+  const unverified = bool(get('unverified'), false);
+  const active = bool(get('active'), true);
+  if (unverified === undefined || active === undefined) problems.push({ field: unverified === undefined ? 'unverified' : 'active', key: 'flag', reason: 'unverified and active must be yes, no or empty' });
+  if (problems.length) return { problems };
+  return {
+    problems,
+    row: {
+      name, category, district_code: district || null, address: get('address') || null, hours: get('hours') || null, phone: phone || null,
+      languages: languages.length ? languages : ['it'], unverified: unverified!, source: get('source') || null, active: active!,
+    },
+  };
 }
 
 /** Local services from a spreadsheet: found by name and district (empty district = the whole city). */
@@ -81,30 +151,16 @@ export function parseServicesCsv(text: string, districts: string[]): { rows: Ser
   const rows: ServiceRow[] = [];
   const seen = new Map<string, number>();
   for (const { line, fields } of records.slice(1)) {
-    const get = (c: (typeof SERVICE_COLUMNS)[number]) => { const i = header.indexOf(c); return i < 0 ? '' : (fields[i] ?? '').trim(); };
-    const problems: string[] = [];
-    const name = get('name');
-    if (name.length < 2 || name.length > 160) problems.push('name must be 2–160 characters');
-    const category = get('category').toLowerCase();
-    if (!(AREAS as readonly string[]).includes(category)) problems.push(`category "${get('category')}" must be one of ${AREAS.join(', ')}`);
-    const district = get('district').toLowerCase();
-    if (district && !districts.includes(district)) problems.push(`district "${get('district')}" is not known; known: ${districts.join(', ')}`);
-    const languages = get('languages').toLowerCase().split(/[\s,;|]+/).filter(Boolean);
-    const badLanguage = languages.find((l) => !/^[a-z]{2,3}$/.test(l));
-    if (badLanguage) problems.push(`language "${badLanguage}" must be a two- or three-letter code like it, ar, zh`);
-    const phone = get('phone');
-    if (phone && !/^[+\d][\d\s/.-]{2,24}$/.test(phone)) problems.push(`phone "${phone}" is not a phone number`);
-    const unverified = bool(get('unverified'), false);
-    const active = bool(get('active'), true);
-    if (unverified === undefined || active === undefined) problems.push('unverified and active must be yes, no or empty');
-    const key = `${name}:${district}`;
-    if (seen.has(key)) problems.push(`${name} is already on line ${seen.get(key)}`);
-    if (problems.length) { errors.push({ line, reason: problems.join('; ') }); continue; }
+    const cells: ServiceText = {};
+    for (const c of SERVICE_COLUMNS) { const i = header.indexOf(c); cells[c] = i < 0 ? '' : (fields[i] ?? ''); }
+    const { row, problems } = checkService(cells, districts);
+    const reasons = problems.map((p) => p.reason);
+    const name = (cells.name ?? '').trim();
+    const key = `${name}:${(cells.district ?? '').trim().toLowerCase()}`;
+    if (seen.has(key)) reasons.push(`${name} is already on line ${seen.get(key)}`);
+    if (reasons.length || !row) { errors.push({ line, reason: reasons.join('; ') }); continue; }
     seen.set(key, line);
-    rows.push({
-      name, category, district_code: district || null, address: get('address') || null, hours: get('hours') || null, phone: phone || null,
-      languages: languages.length ? languages : ['it'], unverified: unverified!, source: get('source') || null, active: active!,
-    });
+    rows.push(row);
   }
   return { rows, errors };
 }

@@ -1,23 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { serveFetch } from '../../../bot/http/node-adapter';
 import { createLogger } from '../../../bot/logger';
 import { loadConfig } from '../../../bot/config';
 import { broadcasts } from '../../../bot/features/broadcasts/job';
 import { countsText, renderNotice, type BroadcastCounts, type BroadcastReport } from '../../../bot/features/broadcasts/service';
-import { deskHandler } from '../../../functions/desk';
 import { runJob } from '../../../functions/jobs';
 import { pgliteDb, type TestDb } from '../../support/door';
 import { coreDeps, deliverAll, i18n, makeStaff, person, texts } from '../../support/chat';
 import { familyWithChild } from '../../support/families';
+import { deskRig, type DeskRig, type DeskSession, type Fields } from '../../support/desk';
 
-const LINK = /\/desk\/l\/([A-Za-z0-9_-]{43})/;
 /** Monday 23 November 2026, 10:00 in Milan: inside the notices' window */
 const START = '2026-11-23T10:00:00+01:00';
-const PUBLIC_URL = 'http://desk.example';
 const IT = 'Sabato 28 open day al nido di via Rossi, ore 10.';
 const AR = 'يوم مفتوح في الحضانة يوم السبت 28 الساعة 10.';
 
-type Fields = Record<string, string | string[]>;
 const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 /** The figures of one block of a page: data-figure="sent">17< → { sent: 17 }. */
 const figuresIn = (html: string) => Object.fromEntries([...html.matchAll(/data-figure="(\w+)">(\d+)</g)].map((m) => [m[1]!, Number(m[2])]));
@@ -35,16 +31,16 @@ const reportFigures = (c: BroadcastCounts) => ({
 describe('the desk\'s broadcasts: list, report, cancel, a new one', () => {
   let t: TestDb;
   let deps: ReturnType<typeof coreDeps>;
-  let base: string;
   let close: () => Promise<void>;
+  let get: DeskRig['get'];
+  let post: DeskRig['post'];
+  let session: () => Promise<DeskSession>;
 
   beforeEach(async () => {
     t = await pgliteDb();
-    deps = coreDeps(t, START);
-    const served = await serveFetch(deskHandler({ db: t.db, clock: deps.clock, logger: createLogger('silent'), config: { publicUrl: PUBLIC_URL }, signInPerMinute: 1_000 }));
-    base = served.url;
-    close = served.close;
-    deps.deskUrl = `${base}/desk`;
+    const rig = await deskRig(t, START);
+    ({ deps, close, get, post } = rig);
+    session = () => rig.session('en');
     await makeStaff(t, 'coordinator', 'Marco Rossi', '500');
     // two Italian, three Arabic, one English family on Telegram; one Spanish who paused notices
     const families: [string, string][] = [['1001', 'it'], ['1002', 'it'], ['1003', 'ar'], ['1004', 'ar'], ['1005', 'ar'], ['1006', 'en'], ['1007', 'es']];
@@ -56,23 +52,7 @@ describe('the desk\'s broadcasts: list, report, cancel, a new one', () => {
     await t.close();
   });
 
-  async function session() {
-    const [reply] = await person(deps, { id: '500' }).say('/desk');
-    const secret = LINK.exec(reply!.text)?.[1];
-    if (!secret) throw new Error(`no link in ${reply!.text}`);
-    const res = await fetch(`${base}/desk/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: PUBLIC_URL }, body: new URLSearchParams({ link: secret, lang: 'en' }).toString() });
-    expect(res.status).toBe(303);
-    const cookie = `desk=${/^desk=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')![1]}; desk_lang=en`;
-    const html = await (await get('/desk/broadcasts', cookie)).text();
-    return { cookie, csrf: /name="csrf" value="([^"]+)"/.exec(html)![1]! };
-  }
-  const get = (path: string, cookie: string) => fetch(`${base}${path}`, { redirect: 'manual', headers: { cookie } });
-  const post = (path: string, s: { cookie: string; csrf?: string }, fields: Fields) => {
-    const body = new URLSearchParams();
-    if (s.csrf) body.append('csrf', s.csrf);
-    for (const [k, v] of Object.entries(fields)) for (const x of Array.isArray(v) ? v : [v]) body.append(k, x);
-    return fetch(`${base}${path}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: s.cookie, origin: PUBLIC_URL }, body: body.toString() });
-  };
+
   /** The new-broadcast form drawn, then previewed with these fields: the preview's page and what sending it posts. */
   async function previewed(s: { cookie: string; csrf: string }, fields: Fields) {
     const form = await (await get('/desk/broadcasts/new', s.cookie)).text();

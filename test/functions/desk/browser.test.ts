@@ -1,29 +1,23 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { addDays, format, subDays } from 'date-fns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumOrSkip, haveChromium, launchChromium } from '../../support/browser';
 import { createTranslator } from '../../../bot/i18n';
 import { createDeskTranslator } from '../../../functions/desk/i18n';
 import { formatDate } from '../../../bot/core/format';
 import { inRome } from '../../../bot/time';
 import { freePort, runScript, waitForHealthy } from '../../support/processes';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 const i18n = createTranslator();
 const bot = i18n.t('it');
 const desk = createDeskTranslator()('it');
 
-it.runIf(!haveChromium)('has Chromium for the desk\'s browser test', ({ skip }) => {
-  const missing = `Chromium is not installed at ${CHROMIUM}: apt-get install chromium`;
-  if (process.env.CI) throw new Error(missing);
-  skip(missing);
-});
+chromiumOrSkip('the desk\'s browser test');
 
 /** A page on another site with the link on it: opening it is the cross-site navigation a chat app makes. */
 async function chatAppPage(link: string): Promise<{ url: string; server: Server }> {
@@ -57,10 +51,7 @@ describe.skipIf(!haveChromium)('the desk from the playground, in a real browser'
     env = { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' };
     server = runScript('functions/main.ts', [], env);
     await waitForHealthy(`${base}/healthz`, 60_000);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
+    browser = await launchChromium();
   }, 90_000);
 
   afterAll(async () => {

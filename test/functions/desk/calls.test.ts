@@ -1,26 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { serveFetch } from '../../../bot/http/node-adapter';
 import { createLogger } from '../../../bot/logger';
 import { secretHash } from '../../../bot/features/desk/flow';
-import { deskHandler } from '../../../functions/desk';
 import { callsCsv, type DeskCall } from '../../../functions/desk/calls';
 import { checkCallsCsv } from '../../../bot/features/calls/import';
 import { calls } from '../../../bot/features/calls/job';
 import { loadConfig } from '../../../bot/config';
 import { pgliteDb, type TestDb } from '../../support/door';
 import { choiceIds, coreDeps, i18n, makeStaff, person, texts } from '../../support/chat';
+import { DESK_LINK, DESK_PUBLIC_URL, deskRig, type DeskRig, type Fields } from '../../support/desk';
 import { familyWithChild } from '../../support/families';
 
 const en = i18n.t('en');
-const LINK = /\/desk\/l\/([A-Za-z0-9_-]{43})/;
 /** 10 February 2027, 10:00 in Milan: the seeded nido call (3–24 February) is open */
 const IN_WINDOW = '2027-02-10T10:00:00+01:00';
-/** The desk as PUBLIC_URL names it: the origin a browser sends when it reached the desk through the proxy */
-const PUBLIC_URL = 'http://desk.example';
 const HEADER = 'code,kind,title_it,opens_on,closes_on,districts,child_min_months,child_max_months,age_on,isee_max,residence,permit,documents,apply_how,apply_url,source,checked_on,unverified';
-
-type Fields = Record<string, string | string[]>;
 
 const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 const attr = (tag: string, name: string) => { const m = new RegExp(`\\s${name}="([^"]*)"`).exec(tag); return m ? unescape(m[1]!) : undefined; };
@@ -53,14 +47,14 @@ describe('the desk\'s calls: list, form, close, CSV upload', () => {
   let deps: ReturnType<typeof coreDeps>;
   let base: string;
   let close: () => Promise<void>;
+  let get: DeskRig['get'];
+  let post: DeskRig['post'];
+  let session: DeskRig['session'];
 
   beforeEach(async () => {
     t = await pgliteDb();
-    deps = coreDeps(t, IN_WINDOW);
-    const served = await serveFetch(deskHandler({ db: t.db, clock: deps.clock, logger: createLogger('silent'), config: { publicUrl: PUBLIC_URL }, signInPerMinute: 1_000 }));
-    base = served.url;
-    close = served.close;
-    deps.deskUrl = `${base}/desk`;
+    const rig = await deskRig(t, IN_WINDOW);
+    ({ deps, base, close, get, post, session } = rig);
     await makeStaff(t, 'coordinator', 'Marco Rossi', '500');
     await makeStaff(t, 'tutor', 'Eva Verdi', '501');
   });
@@ -69,29 +63,11 @@ describe('the desk\'s calls: list, form, close, CSV upload', () => {
     await t.close();
   });
 
-  /** A coordinator asks for /desk in the chat and presses the link's button; English pages unless asked otherwise. */
-  async function session(lang: 'en' | 'it' = 'en') {
-    const [reply] = await person(deps, { id: '500' }).say('/desk');
-    const secret = LINK.exec(reply!.text)?.[1];
-    if (!secret) throw new Error(`no link in ${reply!.text}`);
-    const res = await fetch(`${base}/desk/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: PUBLIC_URL }, body: new URLSearchParams({ link: secret, lang }).toString() });
-    expect(res.status).toBe(303);
-    const cookie = `desk=${/^desk=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')![1]}; desk_lang=${lang}`;
-    const html = await (await get('/desk/calls', cookie)).text();
-    return { cookie, csrf: /name="csrf" value="([^"]+)"/.exec(html)![1]! };
-  }
-  const get = (path: string, cookie: string) => fetch(`${base}${path}`, { redirect: 'manual', headers: { cookie } });
-  const post = (path: string, s: { cookie: string; csrf?: string }, fields: Fields, headers: Record<string, string> = { origin: PUBLIC_URL }) => {
-    const body = new URLSearchParams();
-    if (s.csrf) body.append('csrf', s.csrf);
-    for (const [k, v] of Object.entries(fields)) for (const x of Array.isArray(v) ? v : [v]) body.append(k, x);
-    return fetch(`${base}${path}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: s.cookie, ...headers }, body: body.toString() });
-  };
   const upload = (s: { cookie: string; csrf: string }, csv: string | Uint8Array<ArrayBuffer>, name = 'calls.csv') => {
     const body = new FormData();
     body.set('csrf', s.csrf);
     body.set('file', new Blob([csv], { type: 'text/csv' }), name);
-    return fetch(`${base}/desk/calls/import`, { method: 'POST', redirect: 'manual', headers: { cookie: s.cookie, origin: PUBLIC_URL }, body });
+    return fetch(`${base}/desk/calls/import`, { method: 'POST', redirect: 'manual', headers: { cookie: s.cookie, origin: DESK_PUBLIC_URL }, body });
   };
   const storedCall = async (code: string) =>
     (await t.sql.query<{ closes_on: string | null; districts: string[]; closed_at: string | null; isee_max: string | null; updated_at: string }>(
@@ -288,7 +264,7 @@ describe('the desk\'s calls: list, form, close, CSV upload', () => {
     const fields = formFields(await (await get('/desk/calls/nido-2027', s.cookie)).text());
     const before = await storedCall('nido-2027');
     const asked = { cookie: s.cookie, csrf: token === 'own' ? s.csrf : token === 'other' ? 'A'.repeat(43) : undefined };
-    const headers: Record<string, string> = origin === 'ours' ? { origin: PUBLIC_URL } : origin === 'evil' ? { origin: 'https://evil.example' } : {};
+    const headers: Record<string, string> = origin === 'ours' ? { origin: DESK_PUBLIC_URL } : origin === 'evil' ? { origin: 'https://evil.example' } : {};
     expect((await post('/desk/calls/nido-2027', asked, { ...fields, closes_on: '2027-02-28' }, headers)).status).toBe(403);
     expect((await post('/desk/calls/nido-2027/close', asked, { confirm: 'yes' }, headers)).status).toBe(403);
     expect((await post('/desk/calls/new', asked, { ...fields, code: 'nuovo-2027' }, headers)).status).toBe(403);
@@ -299,7 +275,7 @@ describe('the desk\'s calls: list, form, close, CSV upload', () => {
 
   it('gives a tutor no way in: no link, no session, and the database refuses her a save', async () => {
     const [reply] = await person(deps, { id: '501' }).say('/desk');
-    expect(reply!.text).not.toMatch(LINK);
+    expect(reply!.text).not.toMatch(DESK_LINK);
     const [{ id: tutor }] = await t.sql.query<{ id: string }>(`select id from public.staff where full_name = 'Eva Verdi'`) as [{ id: string }];
     // a session planted for her (the desk never opens one) is not a session
     const planted = 't'.repeat(43);
@@ -362,7 +338,7 @@ describe('the desk\'s calls: list, form, close, CSV upload', () => {
   ])('refuses %s with a clear message and imports nothing', async (_what, content, status, message) => {
     const s = await session();
     const res = content === undefined
-      ? await fetch(`${base}/desk/calls/import`, { method: 'POST', redirect: 'manual', headers: { cookie: s.cookie, origin: PUBLIC_URL }, body: (() => { const f = new FormData(); f.set('csrf', s.csrf); return f; })() })
+      ? await fetch(`${base}/desk/calls/import`, { method: 'POST', redirect: 'manual', headers: { cookie: s.cookie, origin: DESK_PUBLIC_URL }, body: (() => { const f = new FormData(); f.set('csrf', s.csrf); return f; })() })
       : await upload(s, content);
     expect(res.status).toBe(status);
     expect(await res.text()).toContain(message);

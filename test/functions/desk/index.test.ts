@@ -88,7 +88,10 @@ describe('the desk\'s doors: one-time link, session cookie, CSRF, audit', () => 
   it('draws the menu of every area, in order, with the page shown marked as current', async () => {
     const html = await (await page('/desk?lang=en', await session())).text();
     const menu = [...(/<nav aria-label="Desk menu"><ul>([\s\S]*?)<\/ul><\/nav>/.exec(html)?.[1] ?? '').matchAll(/<a href="([^"]+)"( aria-current="page")?>/g)].map((m) => [m[1], Boolean(m[2])]);
-    expect(menu).toEqual([['/desk', true], ['/desk/calls', false], ['/desk/staff', false], ['/desk/broadcasts', false]]);
+    expect(menu).toEqual([
+      ['/desk', true], ['/desk/calls', false], ['/desk/staff', false], ['/desk/broadcasts', false],
+      ['/desk/knowledge', false], ['/desk/templates', false], ['/desk/services', false], ['/desk/calendar', false],
+    ]);
   });
 
   it.each([

@@ -1,23 +1,15 @@
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumOrSkip, haveChromium, launchChromium } from '../../support/browser';
 import { deskAsset } from '../../../functions/desk/assets';
 import { htmlPage, SECURITY_HEADERS } from '../../../functions/desk/html';
 import { createDeskTranslator, type DeskLanguage } from '../../../functions/desk/i18n';
 import { renderOverview } from '../../../functions/desk/overview';
 import { sampleOverview } from '../../support/desk-overview-sample';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-const MISSING = `Chromium is not installed at ${CHROMIUM}: install it with \`apt-get install chromium\` to run the overview's browser test`;
-
-it.runIf(!haveChromium)('has Chromium for the overview\'s browser test', ({ skip }) => {
-  if (process.env.CI) throw new Error(MISSING);
-  console.warn(MISSING);
-  skip(MISSING);
-});
+chromiumOrSkip('the overview\'s browser test');
 
 const tFor = createDeskTranslator();
 // a realistic programme: 48 districts (one with only three families) plus "not given", 50 tutors and the queue
@@ -66,11 +58,7 @@ describe.skipIf(!haveChromium)('the overview in Chromium', () => {
 
   beforeAll(async () => {
     ({ url: base, server } = await serve());
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
