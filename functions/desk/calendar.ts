@@ -5,10 +5,11 @@
  */
 import { call } from '../../bot/db/rpc';
 import { formatDate } from '../../bot/core/format';
-import { CALENDAR_COLUMNS, checkCalendarItem, type CalendarColumn, type CalendarProblem, type CalendarRow, type CalendarText } from '../../bot/features/care/import';
+import { CALENDAR_COLUMNS, checkCalendarItem, parseCalendarCsv, type CalendarColumn, type CalendarProblem, type CalendarRow, type CalendarText } from '../../bot/features/care/import';
 import { romeDay } from '../../bot/time';
 import { csrfField, esc } from './html';
 import type { DeskContext, DeskPage } from './page';
+import { readUpload, UPLOAD_WORDS, uploadSection, type UploadOutcome } from './upload';
 
 /** A calendar row as desk_calendar() returns it. */
 export interface DeskCareItem extends CalendarRow {
@@ -57,10 +58,13 @@ function doneNotice(ctx: DeskContext, items: DeskCareItem[]): string {
     const code = q.get(what);
     if (code && items.some((i) => i.code === code)) return `<p class="done" role="status">${ctx.t(`calendar.done.${what}`, { code })}</p>`;
   }
+  const count = (name: string) => (/^\d{1,6}$/.test(q.get(name) ?? '') ? Number(q.get(name)) : undefined);
+  const [added, updated] = [count('imported_added'), count('imported_updated')];
+  if (added !== undefined && updated !== undefined) return `<p class="done" role="status">${ctx.t('upload.done.calendar', { added, updated })}</p>`;
   return '';
 }
 
-async function listPage(ctx: DeskContext): Promise<Response> {
+async function listPage(ctx: DeskContext, upload?: UploadOutcome, status = 200): Promise<Response> {
   const { t } = ctx;
   const items = await loadItems(ctx);
   const sections = KINDS.map((kind) => {
@@ -85,7 +89,24 @@ ${rows.join('\n')}
   return ctx.render(t('calendar.title'), `${doneNotice(ctx, items)}
 <p>${t('calendar.intro')}</p>
 <p><a class="button" href="/desk/calendar/new">${t('calendar.new')}</a></p>
-${sections}`);
+${sections}
+${uploadSection(ctx, { id: 'calendar-import', action: '/desk/calendar/import', words: UPLOAD_WORDS, intro: { columns: CALENDAR_COLUMNS.join(', ') }, extra: `<p>${t('upload.calendar')}</p>\n`, outcome: upload })}`, { status });
+}
+
+/**
+ * A CSV of calendar rows: every row checked, then all written in one audited call (a changed row re-plans every child
+ * at the next run, as the command-line import does), or none and the bad lines listed.
+ */
+async function importCsv(ctx: DeskContext, form: FormData): Promise<Response> {
+  const file = await readUpload(ctx, form, UPLOAD_WORDS);
+  if (!('text' in file)) return listPage(ctx, { message: file.message }, file.status);
+  const { rows, errors } = parseCalendarCsv(file.text);
+  // the import's own words: its reasons name the CSV's columns
+  if (errors.length) return listPage(ctx, { lines: errors.map((e) => ({ line: e.line, reason: esc(e.reason) })) }, 422);
+  if (!rows.length) return listPage(ctx, { message: ctx.t('upload.noRows') }, 422);
+  const result = await call<{ added: number; updated: number }>(ctx.db, 'desk_calendar_import', { p_staff_id: ctx.staff.id, p_items: rows, p_now: ctx.now.toISOString() });
+  ctx.logger.info({ desk: 'calendar', op: 'imported', rows: rows.length }, 'desk calendar imported');
+  return ctx.redirect(`/desk/calendar?imported_added=${result.added}&imported_updated=${result.updated}`);
 }
 
 interface FormState {
@@ -202,6 +223,11 @@ export const calendarPages: DeskPage[] = [
     path: '/desk/calendar',
     nav: { label: 'calendar.menu', order: 80, href: '/desk/calendar' },
     get: (ctx) => listPage(ctx),
+  },
+  {
+    path: '/desk/calendar/import',
+    get: async (ctx) => ctx.redirect('/desk/calendar#calendar-import'),
+    post: (ctx, form) => importCsv(ctx, form),
   },
   {
     path: '/desk/calendar/new',

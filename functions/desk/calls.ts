@@ -14,6 +14,7 @@ import {
 import { romeDay } from '../../bot/time';
 import { csrfField, esc, SECURITY_HEADERS } from './html';
 import type { DeskContext, DeskPage } from './page';
+import { readUpload, uploadSection, type UploadWords } from './upload';
 
 /** A call as desk_calls() returns it: the CSV's columns, and whether a coordinator closed it. */
 export interface DeskCall extends CallImportRow {
@@ -27,8 +28,7 @@ interface District {
   name: string;
 }
 
-/** The largest CSV the desk takes: a programme's calls fit in a few kilobytes. */
-export const MAX_UPLOAD_BYTES = 1024 * 1024;
+export { MAX_UPLOAD_BYTES } from './upload';
 const LISTS = ['districts', 'documents', 'apply_how'] as const satisfies readonly CallColumn[];
 const isList = (c: CallColumn): c is (typeof LISTS)[number] => (LISTS as readonly string[]).includes(c);
 /** A list as the CSV writes it, read the way checkCall reads it. */
@@ -135,31 +135,28 @@ ${rows}
 </tbody></table></div></section>`;
 }
 
+const CALL_WORDS: UploadWords = {
+  title: 'calls.import.title', intro: 'calls.import.intro', file: 'calls.import.file', submit: 'calls.import.submit', failed: 'calls.import.failed',
+  line: 'calls.import.line', noFile: 'calls.import.noFile', tooBig: 'calls.import.tooBig', notUtf8: 'calls.import.notUtf8',
+};
+
 function importSection(ctx: DeskContext, outcome: ImportOutcome = {}): string {
   const { t } = ctx;
-  const failed = outcome.message !== undefined || !!outcome.errors?.length;
-  const lines = (outcome.errors ?? []).map((e) => {
-    // a line's problems in the desk's language, each after its column; the header's in the import's own words
-    const reason = e.problems.length ? e.problems.map((p) => `<code>${esc(p.field)}</code>: ${problemText(t, p)}`).join('; ') : esc(e.reason);
-    return `<li><strong>${t('calls.import.line', { line: e.line })}</strong>: ${reason}</li>`;
-  }).join('\n');
-  const report = outcome.message !== undefined
-    ? `<p class="field-error" id="import-error">${outcome.message}</p>`
-    : lines ? `<div class="field-error" id="import-error"><p>${t('calls.import.failed')}</p><ul class="lines">\n${lines}\n</ul></div>` : '';
-  return `<section aria-labelledby="calls-import" class="import">
-<h2 id="calls-import">${t('calls.import.title')}</h2>
-<p>${t('calls.import.intro', { columns: CALL_COLUMNS.join(', ') })}</p>
-<p><a href="/desk/calls.csv" download>${t('calls.download')}</a></p>
-<form method="post" action="/desk/calls/import" enctype="multipart/form-data" class="form">
-${csrfField(ctx.csrf)}
-<div class="field">
-<label for="import-file">${t('calls.import.file')}</label>
-<input type="file" id="import-file" name="file" accept=".csv,text/csv" required${failed ? ' aria-invalid="true" aria-describedby="import-error"' : ''}>
-${report}
-</div>
-<p><button type="submit" class="primary">${t('calls.import.submit')}</button></p>
-</form>
-</section>`;
+  return uploadSection(ctx, {
+    id: 'calls-import',
+    action: '/desk/calls/import',
+    words: CALL_WORDS,
+    intro: { columns: CALL_COLUMNS.join(', ') },
+    extra: `<p><a href="/desk/calls.csv" download>${t('calls.download')}</a></p>\n`,
+    outcome: {
+      message: outcome.message,
+      // a line's problems in the desk's language, each after its column; the header's in the import's own words
+      lines: outcome.errors?.map((e) => ({
+        line: e.line,
+        reason: e.problems.length ? e.problems.map((p) => `<code>${esc(p.field)}</code>: ${problemText(t, p)}`).join('; ') : esc(e.reason),
+      })),
+    },
+  });
 }
 
 async function listPage(ctx: DeskContext, outcome?: ImportOutcome, status = 200): Promise<Response> {
@@ -364,12 +361,9 @@ async function saveCall(ctx: DeskContext, form: FormData, mode: 'new' | 'edit'):
 
 async function importCsv(ctx: DeskContext, form: FormData): Promise<Response> {
   const { t } = ctx;
-  const file = form.get('file');
-  if (!(file instanceof File) || file.size === 0) return listPage(ctx, { message: t('calls.import.noFile') }, 422);
-  if (file.size > MAX_UPLOAD_BYTES) return listPage(ctx, { message: t('calls.import.tooBig', { size: (file.size / MAX_UPLOAD_BYTES).toFixed(1) }) }, 413);
-  const text = await file.text();
-  // a spreadsheet's "CSV" in Windows-1252 decodes with replacement characters: refused, not imported garbled
-  if (text.includes('\uFFFD')) return listPage(ctx, { message: t('calls.import.notUtf8') }, 422);
+  const file = await readUpload(ctx, form, CALL_WORDS);
+  if (!('text' in file)) return listPage(ctx, { message: file.message }, file.status);
+  const { text } = file;
   const districts = await loadDistricts(ctx);
   const { rows, errors } = checkCallsCsv(text, districts.map((d) => d.code));
   if (errors.length) return listPage(ctx, { errors }, 422);

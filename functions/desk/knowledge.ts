@@ -6,11 +6,12 @@
  */
 import { formatDate, languageName } from '../../bot/core/format';
 import { call } from '../../bot/db/rpc';
-import { checkKnowledge, type KnowledgeProblem, type KnowledgeRow } from '../../bot/features/needs/knowledge-import';
+import { checkKnowledge, KNOWLEDGE_COLUMNS, parseKnowledgeCsv, type KnowledgeProblem, type KnowledgeRow } from '../../bot/features/needs/knowledge-import';
 import { LANGUAGES, textDirection, type Language } from '../../bot/i18n';
 import { romeDay } from '../../bot/time';
 import { csrfField, esc } from './html';
 import type { DeskContext, DeskPage } from './page';
+import { readUpload, UPLOAD_WORDS, uploadSection, type UploadOutcome } from './upload';
 
 /** One entry as desk_kb_list returns it. */
 export interface DeskKbListed {
@@ -56,12 +57,15 @@ const langName = (ctx: DeskContext, l: string) => languageName(ctx.lang, l);
 // the list
 // ---------------------------------------------------------------------------------------------------------------
 
-async function listPage(ctx: DeskContext): Promise<Response> {
+async function listPage(ctx: DeskContext, upload?: UploadOutcome, status = 200): Promise<Response> {
   const { t } = ctx;
   const q = (ctx.url.searchParams.get('q') ?? '').slice(0, 100);
   const entries = await call<DeskKbListed[]>(ctx.db, 'desk_kb_list', { p_staff_id: ctx.staff.id, p_query: q });
   const saved = ctx.url.searchParams.get('saved');
-  const done = saved && /^[a-z0-9-]{2,60}$/.test(saved) ? `<p class="done" role="status">${t('knowledge.done.saved', { code: saved })}</p>` : '';
+  const count = (name: string) => (/^\d{1,6}$/.test(ctx.url.searchParams.get(name) ?? '') ? Number(ctx.url.searchParams.get(name)) : undefined);
+  const [created, updated] = [count('created'), count('updated')];
+  const done = saved && /^[a-z0-9-]{2,60}$/.test(saved) ? `<p class="done" role="status">${t('knowledge.done.saved', { code: saved })}</p>`
+    : created !== undefined && updated !== undefined ? `<p class="done" role="status">${t('upload.done.knowledge', { created, updated })}</p>` : '';
   const rows = entries.map((e) => {
     const missing = LANGUAGES.filter((l) => !e.languages.includes(l));
     return `<tr${e.active ? '' : ' class="inactive"'}>
@@ -90,8 +94,9 @@ ${rows}
 <p><button type="submit">${t('knowledge.search.submit')}</button></p>
 </form>
 <h2 id="kb-results">${q ? t('knowledge.results', { count: entries.length, q }) : t('knowledge.all', { count: entries.length })}</h2>
-${table}`;
-  return ctx.render(t('knowledge.title'), body);
+${table}
+${uploadSection(ctx, { id: 'kb-import', action: '/desk/knowledge/import', words: UPLOAD_WORDS, intro: { columns: KNOWLEDGE_COLUMNS.join(', ') }, extra: `<p>${t('upload.knowledge')}</p>\n`, outcome: upload })}`;
+  return ctx.render(t('knowledge.title'), body, { status });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -208,11 +213,29 @@ async function saveEntry(ctx: DeskContext, form: FormData): Promise<Response> {
   return ctx.redirect(`/desk/knowledge?saved=${encodeURIComponent(entry.slug)}`);
 }
 
+/** A CSV of entries and languages: every row checked, then all written in one audited call, or none and the bad lines listed. */
+async function importCsv(ctx: DeskContext, form: FormData): Promise<Response> {
+  const file = await readUpload(ctx, form, UPLOAD_WORDS);
+  if (!('text' in file)) return listPage(ctx, { message: file.message }, file.status);
+  const { rows, errors } = parseKnowledgeCsv(file.text);
+  // the import's own words: its reasons name the CSV's columns
+  if (errors.length) return listPage(ctx, { lines: errors.map((e) => ({ line: e.line, reason: esc(e.reason) })) }, 422);
+  if (!rows.length) return listPage(ctx, { message: ctx.t('upload.noRows') }, 422);
+  const result = await call<{ created: number; updated: number }>(ctx.db, 'desk_kb_import', { p_staff_id: ctx.staff.id, p_rows: rows, p_now: ctx.now.toISOString() });
+  ctx.logger.info({ desk: 'knowledge', op: 'imported', rows: rows.length }, 'desk knowledge imported');
+  return ctx.redirect(`/desk/knowledge?created=${result.created}&updated=${result.updated}`);
+}
+
 export const knowledgePages: DeskPage[] = [
   {
     path: '/desk/knowledge',
     nav: { label: 'knowledge.menu', order: 50, href: '/desk/knowledge' },
     get: (ctx) => listPage(ctx),
+  },
+  {
+    path: '/desk/knowledge/import',
+    get: async (ctx) => ctx.redirect('/desk/knowledge#kb-import'),
+    post: (ctx, form) => importCsv(ctx, form),
   },
   {
     path: /^\/desk\/knowledge\/[a-z0-9-]{2,60}$/,

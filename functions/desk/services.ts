@@ -4,9 +4,10 @@
  * area (services_near) changes with it. Every save is audited with the coordinator who made it.
  */
 import { call, attempt } from '../../bot/db/rpc';
-import { AREAS, checkService, SERVICE_COLUMNS, type ServiceProblem, type ServiceRow, type ServiceText } from '../../bot/features/needs/knowledge-import';
+import { AREAS, checkService, parseServicesCsv, SERVICE_COLUMNS, type ServiceProblem, type ServiceRow, type ServiceText } from '../../bot/features/needs/knowledge-import';
 import { csrfField, esc } from './html';
 import type { DeskContext, DeskPage } from './page';
+import { readUpload, UPLOAD_WORDS, uploadSection, type UploadOutcome } from './upload';
 
 /** A service as desk_services() returns it. */
 export interface DeskService extends ServiceRow {
@@ -53,10 +54,13 @@ function doneNotice(ctx: DeskContext, services: DeskService[]): string {
     const s = id && services.find((x) => x.id === id);
     if (s) return `<p class="done" role="status">${ctx.t(`services.done.${what}`, { name: s.name })}</p>`;
   }
+  const count = (name: string) => (/^\d{1,6}$/.test(ctx.url.searchParams.get(name) ?? '') ? Number(ctx.url.searchParams.get(name)) : undefined);
+  const [created, updated] = [count('created'), count('updated')];
+  if (created !== undefined && updated !== undefined) return `<p class="done" role="status">${ctx.t('upload.done.services', { created, updated })}</p>`;
   return '';
 }
 
-async function listPage(ctx: DeskContext): Promise<Response> {
+async function listPage(ctx: DeskContext, upload?: UploadOutcome, status = 200): Promise<Response> {
   const { t } = ctx;
   const [services, districts] = await Promise.all([loadServices(ctx), loadDistricts(ctx)]);
   const district = (code: string | null) => (code ? esc(districts.find((d) => d.code === code)?.name ?? code) : t('services.wholeCity'));
@@ -82,7 +86,21 @@ ${rows}
 <section aria-labelledby="services-list">
 <h2 id="services-list">${t('services.listTitle')} <span class="count">(${t('services.count', { count: services.length })})</span></h2>
 ${table}
-</section>`);
+</section>
+${uploadSection(ctx, { id: 'services-import', action: '/desk/services/import', words: UPLOAD_WORDS, intro: { columns: SERVICE_COLUMNS.join(', ') }, extra: `<p>${t('upload.services')}</p>\n`, outcome: upload })}`, { status });
+}
+
+/** A CSV of services: every row checked, then all written in one audited call, or none and the bad lines listed. */
+async function importCsv(ctx: DeskContext, form: FormData): Promise<Response> {
+  const file = await readUpload(ctx, form, UPLOAD_WORDS);
+  if (!('text' in file)) return listPage(ctx, { message: file.message }, file.status);
+  const { rows, errors } = parseServicesCsv(file.text, (await loadDistricts(ctx)).map((d) => d.code));
+  // the import's own words: its reasons name the CSV's columns
+  if (errors.length) return listPage(ctx, { lines: errors.map((e) => ({ line: e.line, reason: esc(e.reason) })) }, 422);
+  if (!rows.length) return listPage(ctx, { message: ctx.t('upload.noRows') }, 422);
+  const result = await call<{ created: number; updated: number }>(ctx.db, 'desk_services_import', { p_staff_id: ctx.staff.id, p_rows: rows, p_now: ctx.now.toISOString() });
+  ctx.logger.info({ desk: 'services', op: 'imported', rows: rows.length }, 'desk services imported');
+  return ctx.redirect(`/desk/services?created=${result.created}&updated=${result.updated}`);
 }
 
 interface FormState {
@@ -188,6 +206,11 @@ export const servicePages: DeskPage[] = [
     path: '/desk/services',
     nav: { label: 'services.menu', order: 70, href: '/desk/services' },
     get: (ctx) => listPage(ctx),
+  },
+  {
+    path: '/desk/services/import',
+    get: async (ctx) => ctx.redirect('/desk/services#services-import'),
+    post: (ctx, form) => importCsv(ctx, form),
   },
   {
     path: '/desk/services/new',

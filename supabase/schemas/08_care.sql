@@ -524,6 +524,30 @@ end;
 $$;
 
 -- ----------------------------------------------------------------------------
+-- desk_calendar_import: a CSV of calendar rows uploaded on the desk (every row
+-- checked beforehand, nothing written when one is bad), written as the
+-- command-line import writes them (care_items_upsert: a changed row makes every
+-- child be planned again at the next run); audited with who uploaded it.
+-- p_items as care_items_upsert. {added, updated, unchanged}
+-- ----------------------------------------------------------------------------
+create function public.desk_calendar_import(p_staff_id uuid, p_items jsonb, p_now timestamptz)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_staff public.staff := public.coordinator_require(p_staff_id);
+  v_result jsonb := public.care_items_upsert(p_items, p_now);
+begin
+  insert into public.audit_log (at, staff_id, action, details)
+  values (p_now, v_staff.id, 'desk.calendar_imported', jsonb_build_object('rows', jsonb_array_length(p_items),
+          'added', (v_result ->> 'added')::int, 'updated', (v_result ->> 'updated')::int));
+  return v_result;
+end;
+$$;
+
+-- ----------------------------------------------------------------------------
 -- plan_items_on: the items of one child due on one day (what a reminder
 -- listed), as one jsonb array
 -- ----------------------------------------------------------------------------

@@ -203,6 +203,29 @@ end;
 $$;
 
 -- ----------------------------------------------------------------------------
+-- desk_kb_import: a CSV of knowledge-base rows uploaded on the desk (every row
+-- checked beforehand, nothing written when one is bad), written as the
+-- command-line import writes them (kb_upsert); audited with who uploaded it.
+-- p_rows as kb_upsert. {created, updated}
+-- ----------------------------------------------------------------------------
+create function public.desk_kb_import(p_staff_id uuid, p_rows jsonb, p_now timestamptz)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_staff public.staff := public.coordinator_require(p_staff_id);
+  v_result jsonb := public.kb_upsert(p_rows, p_now);
+begin
+  insert into public.audit_log (at, staff_id, action, details)
+  values (p_now, v_staff.id, 'desk.kb_imported', jsonb_build_object('rows', jsonb_array_length(p_rows),
+          'created', (v_result ->> 'created')::int, 'updated', (v_result ->> 'updated')::int));
+  return v_result;
+end;
+$$;
+
+-- ----------------------------------------------------------------------------
 -- knowledge_effect_apply: an answer the knowledge base gave her, and whether
 -- it helped. Called by effect_apply for `knowledge.<verb>`; false on a verb it
 -- does not know.

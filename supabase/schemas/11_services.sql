@@ -140,3 +140,26 @@ begin
   return jsonb_build_object('id', v_id, 'added', v_before is null);
 end;
 $$;
+
+-- ----------------------------------------------------------------------------
+-- desk_services_import: a CSV of services uploaded on the desk (every row
+-- checked beforehand, nothing written when one is bad), written as the
+-- command-line import writes them (services_upsert); audited with who uploaded
+-- it. p_rows as services_upsert. {created, updated}
+-- ----------------------------------------------------------------------------
+create function public.desk_services_import(p_staff_id uuid, p_rows jsonb, p_now timestamptz)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_staff public.staff := public.coordinator_require(p_staff_id);
+  v_result jsonb := public.services_upsert(p_rows, p_now);
+begin
+  insert into public.audit_log (at, staff_id, action, details)
+  values (p_now, v_staff.id, 'desk.services_imported', jsonb_build_object('rows', jsonb_array_length(p_rows),
+          'created', (v_result ->> 'created')::int, 'updated', (v_result ->> 'updated')::int));
+  return v_result;
+end;
+$$;

@@ -145,6 +145,94 @@ describe('the desk\'s care calendar: list and form, by the import\'s rules, re-p
   });
 });
 
+describe('the desk\'s care calendar: a CSV uploaded', () => {
+  let t: TestDb;
+  let close: () => Promise<void>;
+  let base: string;
+  let get: DeskRig['get'];
+  let session: DeskRig['session'];
+
+  beforeEach(async () => {
+    t = await pgliteDb();
+    const rig = await deskRig(t, NOW);
+    ({ close, get, session, base } = rig);
+    await makeStaff(t, 'coordinator', 'Marco Rossi', '500');
+    await familyWithChild(t, { providerId: '1001', language: 'en', birth: '2026-10-01' });
+    await planPending(t.db, TODAY, new Date(NOW).toISOString());
+  });
+  afterEach(async () => {
+    await close();
+    await t.close();
+  });
+
+  const HEADER = 'code,kind,group_key,dose,name_it,region,offset_months,offset_days,window_days,min_gap_days,mandatory,verified,source,checked_on,active';
+  const PCV2_LATER = 'pcv-2,vaccine,pcv,2,"Pneumococco coniugato, 2ª dose",lombardia,0,151,30,,no,yes,"PNPV 2023–2025; DGR Lombardia XII/3030",2026-11-23,yes';
+  const PCV4 = 'pcv-4,vaccine,pcv,4,"Pneumococco, richiamo",lombardia,0,400,30,,no,yes,PNPV 2023–2025,2026-11-23,yes';
+  const upload = (s: { cookie: string; csrf?: string }, csv: string) => {
+    const body = new FormData();
+    if (s.csrf) body.set('csrf', s.csrf);
+    body.set('file', new Blob([csv], { type: 'text/csv' }), 'calendar.csv');
+    return fetch(`${base}/desk/calendar/import`, { method: 'POST', redirect: 'manual', headers: { cookie: s.cookie, origin: DESK_PUBLIC_URL }, body });
+  };
+  const offset = async (code: string) => (await t.sql.query<{ offset_days: number }>(`select offset_days from public.care_items where code = $1`, [code]))[0]?.offset_days;
+  const plan = (code: string) => t.sql.query<{ due_on: string }>(`select due_on::text from public.child_plan where item_code = $1`, [code]);
+  const replanned = async () => (await t.sql.query<{ n: number }>(`select count(*)::int as n from public.children where planned_for is null`))[0]!.n;
+  const audit = () => t.sql.query<{ action: string; staff: string | null; details: Record<string, unknown> }>(
+    `select a.action, s.full_name as staff, a.details from public.audit_log a left join public.staff s on s.id = a.staff_id where a.action in ('desk.calendar_imported', 'calendar.imported') order by a.id`);
+
+  it('imports nothing from a CSV with one bad line, and lists each bad line with its reason beside the upload; nobody is re-planned', async () => {
+    const s = await session();
+    const res = await upload(s, `${HEADER}\n${PCV2_LATER}\n${PCV4}\npcv-5,vaccine,pcv,10,Pneumococco,lombardia,0,500,30,,no,yes,PNPV,2026-11-23,yes\n`);
+    expect(res.status).toBe(422);
+    const html = await res.text();
+    const report = /<div class="field-error" id="import-error">([\s\S]*?)<\/div>/.exec(html)?.[1] ?? '';
+    expect(report).toContain('Nothing was imported');
+    const items = [...report.matchAll(/<li>([\s\S]*?)<\/li>/g)].map((m) => m[1]);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatch(/^<strong>line 4<\/strong>: .*dose/);
+    expect(html).toMatch(/<input type="file" id="import-file" name="file"[^>]*aria-invalid="true" aria-describedby="import-error">/);
+    expect(await offset('pcv-2')).toBe(121);
+    expect(await offset('pcv-4')).toBeUndefined();
+    expect(await replanned()).toBe(0);
+    expect(await audit()).toEqual([]);
+  });
+
+  it('imports a good CSV in one go, audited with who uploaded it, and the child\'s plan moves at the next planning run', async () => {
+    expect(await plan('pcv-2')).toEqual([{ due_on: '2027-01-30' }]);
+    const s = await session();
+    const res = await upload(s, `${HEADER}\n${PCV2_LATER}\n${PCV4}\n`);
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/desk/calendar?imported_added=1&imported_updated=1');
+    expect(await (await get(res.headers.get('location')!, s.cookie)).text()).toContain('File imported: 1 rows added, 1 changed: the children');
+    expect(await offset('pcv-2')).toBe(151);
+    expect(await offset('pcv-4')).toBe(400);
+    expect(await audit()).toEqual([
+      { action: 'calendar.imported', staff: null, details: { rows: 2, changed: 2 } },
+      { action: 'desk.calendar_imported', staff: 'Marco Rossi', details: { rows: 2, added: 1, updated: 1 } },
+    ]);
+    await planPending(t.db, TODAY, new Date(NOW).toISOString());
+    expect(await plan('pcv-2')).toEqual([{ due_on: '2027-03-01' }]);
+    expect(await plan('pcv-4')).toEqual([{ due_on: '2027-11-05' }]);
+  });
+
+  it('refuses an upload without the CSRF token: 403, nothing imported', async () => {
+    const s = await session();
+    const res = await upload({ cookie: s.cookie }, `${HEADER}\n${PCV2_LATER}\n`);
+    expect(res.status).toBe(403);
+    expect(await offset('pcv-2')).toBe(121);
+    expect(await audit()).toEqual([]);
+  });
+
+  it('refuses a tutor calling desk_calendar_import directly (42501), and imports nothing', async () => {
+    const contact = await makeStaff(t, 'tutor', 'Eva Verdi', '501');
+    const [{ staff_id: tutor }] = await t.sql.query<{ staff_id: string }>(`select staff_id from public.contacts where id = $1`, [contact]) as [{ staff_id: string }];
+    const { error } = await t.db.rpc('desk_calendar_import', { p_staff_id: tutor, p_items: [{ code: 'pcv-2', kind: 'vaccine', group_key: 'pcv', dose: 2, name_it: 'x', region: 'lombardia', offset_months: 0, offset_days: 1, window_days: 1, min_gap_days: null, mandatory: false, verified: true, source: 'x', checked_on: TODAY, active: true }], p_now: NOW });
+    expect(error?.code).toBe('42501');
+    expect(await offset('pcv-2')).toBe(121);
+    expect(await audit()).toEqual([]);
+  });
+});
+
 describe('the calendar words on the desk', () => {
   const words = (lang: 'it' | 'en') => (JSON.parse(readFileSync(`locales/desk/${lang}.json`, 'utf8')) as Record<string, Record<string, unknown>>).calendar!;
   const keys = (o: Record<string, unknown>, at = ''): string[] =>

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pgliteDb, type TestDb } from '../../support/door';
 import { coreDeps, i18n, makeStaff, person, texts } from '../../support/chat';
 import { familyWithChild } from '../../support/families';
-import { deskRig, type DeskRig, type Fields } from '../../support/desk';
+import { DESK_PUBLIC_URL, deskRig, type DeskRig, type Fields } from '../../support/desk';
 
 const ar = i18n.t('ar');
 /**
@@ -204,5 +204,115 @@ describe('the desk\'s knowledge base: search, an entry in 13 languages, verified
   it('answers 404 for an entry that does not exist', async () => {
     const s = await session();
     expect((await get('/desk/knowledge/no-such-entry', s.cookie)).status).toBe(404);
+  });
+});
+
+describe('the desk\'s knowledge base: a CSV uploaded', () => {
+  let t: TestDb;
+  let deps: ReturnType<typeof coreDeps>;
+  let close: () => Promise<void>;
+  let base: string;
+  let get: DeskRig['get'];
+  let session: DeskRig['session'];
+
+  beforeEach(async () => {
+    t = await pgliteDb();
+    const rig = await deskRig(t, NOW);
+    ({ deps, close, get, session, base } = rig);
+    await makeStaff(t, 'coordinator', 'Marco Rossi', '500');
+    await familyWithChild(t, { providerId: '1001', language: 'ar', birth: '2026-04-10' });
+  });
+  afterEach(async () => {
+    await close();
+    await t.close();
+  });
+
+  const HEADER = 'slug,category,language,question,answer,phrasings,keywords,unverified,source,active';
+  const GOOD_AR = `vaccines-mandatory,health,ar,${AR_QUESTION},${NEW_ANSWER},,,no,,yes`;
+  const NEW_IT = 'nido-iscrizione,education,it,Come iscrivo mio figlio al nido?,Le iscrizioni ai nidi comunali si fanno online sul sito del Comune tra febbraio e marzo.,,,yes,,yes';
+  const upload = (s: { cookie: string; csrf?: string }, csv: string) => {
+    const body = new FormData();
+    if (s.csrf) body.set('csrf', s.csrf);
+    body.set('file', new Blob([csv], { type: 'text/csv' }), 'knowledge.csv');
+    return fetch(`${base}/desk/knowledge/import`, { method: 'POST', redirect: 'manual', headers: { cookie: s.cookie, origin: DESK_PUBLIC_URL }, body });
+  };
+  const answers = async (slug: string) =>
+    (await t.sql.query<{ language: string; answer: string }>(
+      `select t.language, t.answer from public.kb_texts t join public.kb_entries e on e.id = t.entry_id where e.slug = $1 order by t.language`, [slug]));
+  const audit = async () => (await t.sql.query<{ action: string; staff: string | null; details: Record<string, unknown> }>(
+    `select a.action, s.full_name as staff, a.details from public.audit_log a left join public.staff s on s.id = a.staff_id
+      where a.action = 'desk.kb_imported' order by a.id`));
+  const askInArabic = async () => texts(await (async () => {
+    const mother = person(deps, { id: '1001' });
+    await mother.tap('menu:ask');
+    return mother.say(AR_QUESTION);
+  })());
+
+  it('shows the upload form on the list page, with the form token and the columns', async () => {
+    const s = await session();
+    const html = await (await get('/desk/knowledge', s.cookie)).text();
+    expect(html).toMatch(/<form method="post" action="\/desk\/knowledge\/import" enctype="multipart\/form-data"[^>]*>\s*<input type="hidden" name="csrf" value="[^"]+">/);
+    expect(html).toContain('slug, category, language, question, answer, phrasings');
+  });
+
+  it('imports nothing from a CSV with one bad line, and lists each bad line with its reason beside the upload', async () => {
+    const s = await session();
+    const before = await answers('vaccines-mandatory');
+    const res = await upload(s, `${HEADER}\n${GOOD_AR}\n${NEW_IT}\nvaccines-mandatory,health,fr,Q?,corta,,,no,,yes\n`);
+    expect(res.status).toBe(422);
+    const html = await res.text();
+    const report = /<div class="field-error" id="import-error">([\s\S]*?)<\/div>/.exec(html)?.[1] ?? '';
+    expect(report).toContain('Nothing was imported');
+    expect([...report.matchAll(/<li>([\s\S]*?)<\/li>/g)].map((m) => m[1])).toEqual([
+      '<strong>line 4</strong>: question must be 3–300 characters; answer must be 10–1500 characters',
+    ]);
+    expect(html).toMatch(/<input type="file" id="import-file" name="file"[^>]*aria-invalid="true" aria-describedby="import-error">/);
+    expect(await answers('vaccines-mandatory')).toEqual(before);
+    expect(await answers('nido-iscrizione')).toEqual([]);
+    expect(await audit()).toEqual([]);
+    expect((await askInArabic())[0]).not.toContain(NEW_ANSWER);
+  });
+
+  it('imports a good CSV in one go, audited with who uploaded it; a mother asking in Arabic then gets the new answer', async () => {
+    expect((await askInArabic())[0]).not.toContain(NEW_ANSWER);
+    const s = await session();
+    const res = await upload(s, `${HEADER}\n${GOOD_AR}\n${NEW_IT}\n`);
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/desk/knowledge?created=1&updated=1');
+    expect(await (await get(res.headers.get('location')!, s.cookie)).text()).toContain('File imported: 1 texts added, 1 changed. The bot answers with them.');
+    expect((await answers('vaccines-mandatory')).find((r) => r.language === 'ar')!.answer).toBe(NEW_ANSWER);
+    expect(await answers('nido-iscrizione')).toEqual([{ language: 'it', answer: 'Le iscrizioni ai nidi comunali si fanno online sul sito del Comune tra febbraio e marzo.' }]);
+    expect(await audit()).toEqual([{ action: 'desk.kb_imported', staff: 'Marco Rossi', details: { rows: 2, created: 1, updated: 1 } }]);
+    expect((await askInArabic())[0]).toContain(NEW_ANSWER);
+  });
+
+  it.each([
+    ['only the header', `${HEADER}\n`, 422, 'The file holds no rows: only the header.'],
+    ['a file over 1 MB', `${HEADER}\n${'x'.repeat(1024 * 1024)}`, 413, 'The file is too large (1.0 MB): 1 MB at most.'],
+  ])('refuses %s with a clear message and imports nothing', async (_what, csv, status, message) => {
+    const s = await session();
+    const res = await upload(s, csv);
+    expect(res.status).toBe(status);
+    expect(await res.text()).toContain(message);
+    expect(await audit()).toEqual([]);
+  });
+
+  it('refuses an upload without the CSRF token: 403, nothing imported', async () => {
+    const s = await session();
+    const before = await answers('vaccines-mandatory');
+    const res = await upload({ cookie: s.cookie }, `${HEADER}\n${GOOD_AR}\n`);
+    expect(res.status).toBe(403);
+    expect(await answers('vaccines-mandatory')).toEqual(before);
+    expect(await audit()).toEqual([]);
+  });
+
+  it('refuses a tutor calling desk_kb_import directly (42501), and imports nothing', async () => {
+    const contact = await makeStaff(t, 'tutor', 'Eva Verdi', '501');
+    const [{ staff_id: tutor }] = await t.sql.query<{ staff_id: string }>(`select staff_id from public.contacts where id = $1`, [contact]) as [{ staff_id: string }];
+    const rows = [{ slug: 'nido-iscrizione', category: 'education', language: 'it', question: 'Come iscrivo mio figlio al nido?', answer: 'Una risposta da chi non può.', phrasings: [], keywords: '', unverified: true, source: null, active: true }];
+    const { error } = await t.db.rpc('desk_kb_import', { p_staff_id: tutor, p_rows: rows, p_now: new Date(NOW).toISOString() });
+    expect(error?.code).toBe('42501');
+    expect(await answers('nido-iscrizione')).toEqual([]);
+    expect(await audit()).toEqual([]);
   });
 });

@@ -150,3 +150,100 @@ describe('the services words on the desk', () => {
     for (const lang of ['it', 'en'] as const) expect(Object.keys(words(lang).problem as object).sort(), lang).toEqual(['category', 'district', 'flag', 'language', 'name', 'phone', 'taken']);
   });
 });
+
+describe('the desk\'s services: a CSV uploaded', () => {
+  let t: TestDb;
+  let deps: ReturnType<typeof coreDeps>;
+  let close: () => Promise<void>;
+  let base: string;
+  let get: DeskRig['get'];
+  let session: DeskRig['session'];
+
+  beforeEach(async () => {
+    t = await pgliteDb();
+    const rig = await deskRig(t, NOW);
+    ({ deps, close, get, session, base } = rig);
+    await makeStaff(t, 'coordinator', 'Marco Rossi', '500');
+    await familyWithChild(t, { providerId: '1001', language: 'en', birth: '2026-01-10' });
+  });
+  afterEach(async () => {
+    await close();
+    await t.close();
+  });
+
+  const HEADER = 'name,category,district,address,hours,phone,languages,unverified,source,active';
+  const INPS_LINE = `"${INPS}",documents,,,,02 4000 1234,it,no,INPS contact centre,yes`;
+  const NEW_LINE = 'CAF Acli Milano,documents,,Via della Signora 3,lun-ven 9-13,02 7723 1,it|en|ar,no,Acli,yes';
+  const upload = (s: { cookie: string; csrf?: string }, csv: string) => {
+    const body = new FormData();
+    if (s.csrf) body.set('csrf', s.csrf);
+    body.set('file', new Blob([csv], { type: 'text/csv' }), 'services.csv');
+    return fetch(`${base}/desk/services/import`, { method: 'POST', redirect: 'manual', headers: { cookie: s.cookie, origin: DESK_PUBLIC_URL }, body });
+  };
+  const phones = () => t.sql.query<{ name: string; phone: string | null }>(`select name, phone from public.services order by name`);
+  const audit = () => t.sql.query<{ action: string; staff: string; details: Record<string, unknown> }>(
+    `select a.action, s.full_name as staff, a.details from public.audit_log a join public.staff s on s.id = a.staff_id where a.action = 'desk.services_imported' order by a.id`);
+  const documentsServices = async () => {
+    const mother = person(deps, { id: '1001' });
+    await mother.tap('menu:help');
+    await mother.tap('need:cat:documents');
+    await mother.tap('need:noname');
+    return texts(await mother.say('I need help with the Assegno Unico application')).find((r) => r.startsWith(en('needs.servicesHead'))) ?? '';
+  };
+
+  it('imports nothing from a CSV with one bad line, and lists each bad line with its reason beside the upload', async () => {
+    const s = await session();
+    const before = await phones();
+    const res = await upload(s, `${HEADER}\n${INPS_LINE}\n${NEW_LINE}\nSportello X,documents,zz9,,,,it,no,,yes\n`);
+    expect(res.status).toBe(422);
+    const html = await res.text();
+    const report = /<div class="field-error" id="import-error">([\s\S]*?)<\/div>/.exec(html)?.[1] ?? '';
+    expect(report).toContain('Nothing was imported');
+    const items = [...report.matchAll(/<li>([\s\S]*?)<\/li>/g)].map((m) => m[1]);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatch(/^<strong>line 4<\/strong>: district &quot;zz9&quot; is not known; known: /);
+    expect(html).toMatch(/<input type="file" id="import-file" name="file"[^>]*aria-invalid="true" aria-describedby="import-error">/);
+    expect(await phones()).toEqual(before);
+    expect(await audit()).toEqual([]);
+    expect(await documentsServices()).toContain('803 164');
+  });
+
+  it('imports a good CSV in one go, audited with who uploaded it; a mother asking for help is shown the new number', async () => {
+    expect(await documentsServices()).toContain('803 164');
+    const s = await session();
+    const res = await upload(s, `${HEADER}\n${INPS_LINE}\n${NEW_LINE}\n`);
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/desk/services?created=1&updated=1');
+    const list = await (await get(res.headers.get('location')!, s.cookie)).text();
+    expect(list).toContain('File imported: 1 services added, 1 changed.');
+    expect(list).toContain('<th scope="row">CAF Acli Milano</th>');
+    expect((await phones()).filter((p) => p.name === INPS || p.name === 'CAF Acli Milano')).toEqual([
+      { name: 'CAF Acli Milano', phone: '02 7723 1' },
+      { name: INPS, phone: '02 4000 1234' },
+    ]);
+    expect(await audit()).toEqual([{ action: 'desk.services_imported', staff: 'Marco Rossi', details: { rows: 2, created: 1, updated: 1 } }]);
+    const after = await documentsServices();
+    expect(after).toContain('02 4000 1234');
+    expect(after).not.toContain('803 164');
+  });
+
+  it('refuses an upload without the CSRF token: 403, nothing imported', async () => {
+    const s = await session();
+    const before = await phones();
+    const res = await upload({ cookie: s.cookie }, `${HEADER}\n${INPS_LINE}\n`);
+    expect(res.status).toBe(403);
+    expect(await phones()).toEqual(before);
+    expect(await audit()).toEqual([]);
+  });
+
+  it('refuses a tutor calling desk_services_import directly (42501), and imports nothing', async () => {
+    const contact = await makeStaff(t, 'tutor', 'Eva Verdi', '501');
+    const [{ staff_id: tutor }] = await t.sql.query<{ staff_id: string }>(`select staff_id from public.contacts where id = $1`, [contact]) as [{ staff_id: string }];
+    const before = await phones();
+    const { error } = await t.db.rpc('desk_services_import', { p_staff_id: tutor, p_rows: [{ name: 'X', category: 'documents' }], p_now: new Date(NOW).toISOString() });
+    expect(error?.code).toBe('42501');
+    expect(await phones()).toEqual(before);
+    expect(await audit()).toEqual([]);
+  });
+});
+
