@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- desk`: the coordinators' overview with 100 and with 10,000 families on the embedded database
- * (and PostgreSQL 15 when installed): the server's answer, first paint and charts drawn in Chromium, page weight.
+ * (`BENCH_DESK_FAMILIES`): the server's answer, first paint and charts drawn in Chromium, page weight.
  * 100 families is the baseline of the same run.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
