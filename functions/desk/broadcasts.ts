@@ -14,7 +14,7 @@ import {
 } from '../../bot/features/broadcasts/service';
 import { createTranslator, isLanguage, LANGUAGES, textDirection, type Language, type Translator } from '../../bot/i18n';
 import { parseInstant, PROGRAMME_TZ } from '../../bot/time';
-import { csrfField, esc } from './html';
+import { csrfField, esc, fieldAids } from './html';
 import type { DeskContext, DeskPage } from './page';
 
 /** A broadcast as broadcasts_list gives it. */
@@ -291,11 +291,7 @@ function newForm(ctx: DeskContext, d: Draft, o: FormOptions): string {
   const { t } = ctx;
   const b = bot().t(ctx.lang);
   const errorOf = (f: Field) => o.problems.filter((p) => p.field === f).map((p) => p.message).join(' ');
-  const aids = (f: Field, hint?: string) => {
-    const error = errorOf(f);
-    const ids = [hint && `${f}-hint`, error && `${f}-error`].filter(Boolean).join(' ');
-    return { attrs: `${ids ? ` aria-describedby="${ids}"` : ''}${error ? ' aria-invalid="true"' : ''}`, error: error ? `<p class="field-error" id="${f}-error">${error}</p>` : '', hint: hint ? `<p class="hint" id="${f}-hint">${hint}</p>` : '' };
-  };
+  const aids = (f: Field, hint?: string) => { const error = errorOf(f); return fieldAids(f, hint ?? '', error ? [error] : []); };
   const chosen = (dim: keyof Audience) => ((d.audience[dim] as (string | number)[] | undefined) ?? []).map(String);
   const checks = (dim: 'languages' | 'districts' | 'ages' | 'tutors' | 'channels', options: { value: string; label: string }[]) => {
     const ticked = chosen(dim);

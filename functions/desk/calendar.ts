@@ -7,7 +7,7 @@ import { call } from '../../bot/db/rpc';
 import { formatDate } from '../../bot/core/format';
 import { CALENDAR_COLUMNS, checkCalendarItem, parseCalendarCsv, type CalendarColumn, type CalendarProblem, type CalendarRow, type CalendarText } from '../../bot/features/care/import';
 import { romeDay } from '../../bot/time';
-import { csrfField, esc } from './html';
+import { csrfField, esc, fieldAids } from './html';
 import type { DeskContext, DeskPage } from './page';
 import { readUpload, UPLOAD_WORDS, uploadSection, type UploadOutcome } from './upload';
 
@@ -119,15 +119,8 @@ function formPage(ctx: DeskContext, s: FormState, status = 200): Response {
   const { t } = ctx;
   const fieldId = (c: CalendarColumn) => `f-${c}`;
   const aids = (c: CalendarColumn) => {
-    const errors = s.problems.filter((p) => p.field === c).map((p) => problemText(ctx, p));
     const hintKey = `calendar.field.${c}.hint`;
-    const hint = t(hintKey) === hintKey ? '' : t(hintKey);
-    const ids = [hint && `${fieldId(c)}-hint`, errors.length && `${fieldId(c)}-error`].filter(Boolean).join(' ');
-    return {
-      attrs: `${ids ? ` aria-describedby="${ids}"` : ''}${errors.length ? ' aria-invalid="true"' : ''}`,
-      hint: hint ? `<p class="hint" id="${fieldId(c)}-hint">${hint}</p>` : '',
-      error: errors.length ? `<p class="field-error" id="${fieldId(c)}-error">${errors.join(' ')}</p>` : '',
-    };
+    return fieldAids(fieldId(c), t(hintKey) === hintKey ? '' : t(hintKey), s.problems.filter((p) => p.field === c).map((p) => problemText(ctx, p)));
   };
   const required = (c: CalendarColumn) => ['code', 'kind', 'group_key', 'name_it', 'window_days', 'source', 'checked_on'].includes(c);
   const label = (c: CalendarColumn) => `${t(`calendar.field.${c}.label`)}${required(c) ? ` <span class="required">(${t('calendar.form.required')})</span>` : ''}`;

@@ -12,7 +12,7 @@ import {
   type CallColumn, type CallImportRow, type CallProblem, type CallRowError, type CallText,
 } from '../../bot/features/calls/import';
 import { romeDay } from '../../bot/time';
-import { csrfField, esc, SECURITY_HEADERS } from './html';
+import { csrfField, esc, fieldAids, SECURITY_HEADERS } from './html';
 import type { DeskContext, DeskPage } from './page';
 import { readUpload, uploadSection, type UploadWords } from './upload';
 
@@ -196,16 +196,7 @@ function callForm(ctx: DeskContext, s: FormState): string {
   const label = (c: CallColumn) => t(`calls.field.${c}.label`);
   const required = (c: CallColumn) => ['code', 'kind', 'title_it', 'source', 'checked_on'].includes(c);
   /** the hint and the error under a field, and the attributes that tie them to it */
-  const aids = (c: CallColumn) => {
-    const errors = errorsOf(c);
-    const hint = hintOf(c);
-    const ids = [hint && `${fieldId(c)}-hint`, errors.length && `${fieldId(c)}-error`].filter(Boolean).join(' ');
-    return {
-      attrs: `${ids ? ` aria-describedby="${ids}"` : ''}${errors.length ? ' aria-invalid="true"' : ''}`,
-      hint: hint ? `<p class="hint" id="${fieldId(c)}-hint">${hint}</p>` : '',
-      error: errors.length ? `<p class="field-error" id="${fieldId(c)}-error">${errors.join(' ')}</p>` : '',
-    };
-  };
+  const aids = (c: CallColumn) => fieldAids(fieldId(c), hintOf(c), errorsOf(c));
   const labelOf = (c: CallColumn) => `${label(c)}${required(c) ? ` <span class="required">(${t('calls.form.required')})</span>` : ''}`;
   const value = (c: CallColumn) => esc(s.values[c] ?? '');
 

@@ -41,6 +41,19 @@ export function htmlResponse(html: string, status = 200, headers: Record<string,
 /** The hidden field every desk form carries. */
 export const csrfField = (csrf: string) => `<input type="hidden" name="csrf" value="${esc(csrf)}">`;
 
+/**
+ * A form field's hint and errors, tied to it for screen readers: the attributes for the input (aria-describedby,
+ * aria-invalid) and the two paragraphs to draw under it. `hint` and `errors` are HTML already escaped.
+ */
+export function fieldAids(id: string, hint: string, errors: readonly string[]): { attrs: string; hint: string; error: string } {
+  const ids = [hint && `${id}-hint`, errors.length && `${id}-error`].filter(Boolean).join(' ');
+  return {
+    attrs: `${ids ? ` aria-describedby="${ids}"` : ''}${errors.length ? ' aria-invalid="true"' : ''}`,
+    hint: hint ? `<p class="hint" id="${id}-hint">${hint}</p>` : '',
+    error: errors.length ? `<p class="field-error" id="${id}-error">${errors.join(' ')}</p>` : '',
+  };
+}
+
 export interface NavItem {
   href: string;
   label: string;

@@ -5,7 +5,7 @@
  */
 import { call, attempt } from '../../bot/db/rpc';
 import { AREAS, checkService, parseServicesCsv, SERVICE_COLUMNS, type ServiceProblem, type ServiceRow, type ServiceText } from '../../bot/features/needs/knowledge-import';
-import { csrfField, esc } from './html';
+import { csrfField, esc, fieldAids } from './html';
 import type { DeskContext, DeskPage } from './page';
 import { readUpload, UPLOAD_WORDS, uploadSection, type UploadOutcome } from './upload';
 
@@ -114,15 +114,8 @@ function formPage(ctx: DeskContext, s: FormState, status = 200): Response {
   const { t } = ctx;
   const fieldId = (c: Column) => `f-${c}`;
   const aids = (c: Column) => {
-    const errors = s.problems.filter((p) => p.field === c).map((p) => problemText(ctx, p));
     const hintKey = `services.field.${c}.hint`;
-    const hint = t(hintKey) === hintKey ? '' : t(hintKey);
-    const ids = [hint && `${fieldId(c)}-hint`, errors.length && `${fieldId(c)}-error`].filter(Boolean).join(' ');
-    return {
-      attrs: `${ids ? ` aria-describedby="${ids}"` : ''}${errors.length ? ' aria-invalid="true"' : ''}`,
-      hint: hint ? `<p class="hint" id="${fieldId(c)}-hint">${hint}</p>` : '',
-      error: errors.length ? `<p class="field-error" id="${fieldId(c)}-error">${errors.join(' ')}</p>` : '',
-    };
+    return fieldAids(fieldId(c), t(hintKey) === hintKey ? '' : t(hintKey), s.problems.filter((p) => p.field === c).map((p) => problemText(ctx, p)));
   };
   const required = (c: Column) => c === 'name' || c === 'category';
   const label = (c: Column) => `${t(`services.field.${c}.label`)}${required(c) ? ` <span class="required">(${t('services.form.required')})</span>` : ''}`;
