@@ -9,7 +9,7 @@ import { call } from '../../bot/db/rpc';
 import { checkKnowledge, KNOWLEDGE_COLUMNS, parseKnowledgeCsv, type KnowledgeProblem, type KnowledgeRow } from '../../bot/features/needs/knowledge-import';
 import { LANGUAGES, textDirection, type Language } from '../../bot/i18n';
 import { romeDay } from '../../bot/time';
-import { csrfField, esc } from './html';
+import { csrfField, esc, fieldAids } from './html';
 import type { DeskContext, DeskPage } from './page';
 import { readUpload, UPLOAD_WORDS, uploadSection, type UploadOutcome } from './upload';
 
@@ -130,17 +130,16 @@ function entryForm(ctx: DeskContext, s: FormState): string {
     const id = fieldId(l, f);
     const errors = (s.problems[l] ?? []).filter((p) => p.field === f || (f === 'answer' && !['question', 'answer'].includes(p.field)));
     const hintKey = `knowledge.field.${f}.hint`;
-    const hint = t(hintKey) === hintKey ? '' : `<p class="hint" id="${id}-hint">${t(hintKey)}</p>`;
-    const ids = [hint && `${id}-hint`, errors.length && `${id}-error`].filter(Boolean).join(' ');
-    const attrs = `${ids ? ` aria-describedby="${ids}"` : ''}${errors.length ? ' aria-invalid="true"' : ''} lang="${l}" dir="${textDirection(l)}"`;
+    const aids = fieldAids(id, t(hintKey) === hintKey ? '' : t(hintKey), errors.length ? [errors.map(problemText).join(' ')] : []);
+    const attrs = `${aids.attrs} lang="${l}" dir="${textDirection(l)}"`;
     const value = esc(s.values[l]?.[f] ?? '');
     const control = f === 'keywords'
       ? `<input type="text" id="${id}" name="${l}.${f}" value="${value}"${attrs}>`
       : `<textarea id="${id}" name="${l}.${f}" rows="${f === 'answer' ? 6 : f === 'phrasings' ? 4 : 2}"${attrs}>${value}</textarea>`;
     return `<div class="field">
 <label for="${id}">${t(`knowledge.field.${f}.label`)}</label>
-${hint}${control}
-${errors.length ? `<p class="field-error" id="${id}-error">${errors.map(problemText).join(' ')}</p>` : ''}</div>`;
+${aids.hint}${control}
+${aids.error}</div>`;
   };
   // the Italian as stored, beside every other language: read-only, for reference
   const reference = (l: Language) => l === 'it' || !it ? '' : `<div class="kb-reference" lang="it" dir="ltr">

@@ -3,11 +3,12 @@ import { format, parseISO, startOfWeek, subWeeks } from 'date-fns';
 import { call } from '../../bot/db/rpc';
 import { romeDay } from '../../bot/time';
 import { cell, periodOf, publicFigures, type ProgrammeReport } from '../../bot/features/programme/report';
+import type { BroadcastCounts } from '../../bot/features/broadcasts/service';
 import { esc, SECURITY_HEADERS } from './html';
 import type { DeskContext, DeskPage } from './page';
 import { overviewCsv, renderOverview, type DeskBroadcast, type DeskOverview } from './overview';
 
-type RawBroadcast = { ref: number; released_at: string | null; status: string; counts: { queued: number; sent: number; delivered: number; read: number; failed: number; held: number; skipped: { paused: number; unreachable: number } } };
+type RawBroadcast = { ref: number; released_at: string | null; status: string; counts: BroadcastCounts };
 
 /** A broadcast's funnel for the desk: its recipients are people, so small cells are hidden like every other figure. */
 function funnel(b: RawBroadcast): DeskBroadcast {
